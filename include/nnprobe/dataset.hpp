@@ -1,0 +1,404 @@
+#pragma once
+// Typed data sets. The feature shape and the kind of label are part of the type, so a network
+// and the data it learns from are checked against each other at compile time. Everything
+// random here draws from nnp::rng, so a seed selects the same samples on every platform.
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+#include <nnprobe/error.hpp>
+#include <nnprobe/random.hpp>
+#include <nnprobe/shape.hpp>
+
+namespace nnp {
+
+// ---------------------------------------------------------------------------------------------
+// Label kinds
+
+// Classification into C classes: one integer label in [0, C) per sample.
+template <std::size_t C>
+struct classes {
+    static_assert(C >= 1, "nnprobe: classes<C> needs at least one class");
+    static_assert(C <= static_cast<std::size_t>(INT_MAX), "nnprobe: labels are stored as int");
+    static constexpr std::size_t count = C;
+};
+
+// Regression: one float vector of shape `Dims...` per sample.
+template <std::size_t... Dims>
+struct targets {
+    using shape = nnp::shape<Dims...>;
+    static constexpr std::size_t size = shape::size;
+};
+
+namespace detail {
+
+template <class L>
+inline constexpr bool is_classes = false;
+template <std::size_t C>
+inline constexpr bool is_classes<classes<C>> = true;
+
+template <class L>
+inline constexpr bool is_targets = false;
+template <std::size_t... D>
+inline constexpr bool is_targets<targets<D...>> = true;
+
+// How the labels of a data set are stored, and how many CSV columns they take.
+template <class L>
+struct label_store;
+template <std::size_t C>
+struct label_store<classes<C>> {
+    using type = std::vector<int>;
+    static constexpr std::size_t columns = 1;
+};
+template <std::size_t... D>
+struct label_store<targets<D...>> {
+    using type = xt::xtensor<float, 2>;
+    static constexpr std::size_t columns = targets<D...>::size;
+};
+
+// A rows x cols float matrix; the contents are left for the caller to fill.
+inline xt::xtensor<float, 2> float_matrix(std::size_t rows, std::size_t cols) {
+    return xt::xtensor<float, 2>(std::array<std::size_t, 2>{rows, cols});
+}
+
+// Resizes only when the shape differs, so a reused buffer is never reallocated.
+inline void ensure_shape(xt::xtensor<float, 2>& m, std::size_t rows, std::size_t cols) {
+    if (m.shape()[0] != rows || m.shape()[1] != cols)
+        m.resize(std::array<std::size_t, 2>{rows, cols});
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// The data set
+
+template <class Features, class Labels>
+struct dataset {
+    static_assert(detail::is_shape<Features>,
+                  "nnprobe: the features of a dataset are nnp::features<...>");
+    static_assert(detail::is_classes<Labels> || detail::is_targets<Labels>,
+                  "nnprobe: the labels of a dataset are nnp::classes<C> or nnp::targets<...>");
+
+    using features_type = Features;
+    using labels_type = Labels;
+    using y_type = typename detail::label_store<Labels>::type;
+    static constexpr bool is_classification = detail::is_classes<Labels>;
+
+    xt::xtensor<float, 2> x;  // n x Features::size, one flattened sample per row
+    y_type y;                 // classes: n labels in [0, C); targets: n x Labels::size
+
+    std::size_t size() const { return x.shape()[0]; }
+};
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_dataset = false;
+template <class F, class L>
+inline constexpr bool is_dataset<dataset<F, L>> = true;
+
+// A hand-built data set may disagree with its own type; check before indexing into it.
+template <class F, class L>
+void check_consistent(const dataset<F, L>& ds) {
+    const std::size_t n = ds.x.shape()[0];
+    if (n > 0 && ds.x.shape()[1] != F::size)
+        throw data_error("dataset: x has " + std::to_string(ds.x.shape()[1]) +
+                         " columns but its features need " + std::to_string(F::size));
+    std::size_t label_rows = 0;
+    if constexpr (is_classes<L>) {
+        label_rows = ds.y.size();
+    } else {
+        label_rows = ds.y.shape()[0];
+        if (label_rows > 0 && ds.y.shape()[1] != L::size)
+            throw data_error("dataset: y has " + std::to_string(ds.y.shape()[1]) +
+                             " columns but its targets need " + std::to_string(L::size));
+    }
+    if (label_rows != n)
+        throw data_error("dataset: x has " + std::to_string(n) + " samples but y has " +
+                         std::to_string(label_rows));
+}
+
+// Copies sample `from` of `ds` into row `to` of the (already shaped) buffers.
+template <class F, class L>
+void copy_sample(const dataset<F, L>& ds, std::size_t from, xt::xtensor<float, 2>& x,
+                 typename dataset<F, L>::y_type& y, std::size_t to) {
+    std::copy_n(ds.x.data() + from * F::size, F::size, x.data() + to * F::size);
+    if constexpr (is_classes<L>)
+        y[to] = ds.y[from];
+    else
+        std::copy_n(ds.y.data() + from * L::size, L::size, y.data() + to * L::size);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Subsets
+
+// The samples at `rows`, in that order (repeats allowed).
+template <class F, class L>
+dataset<F, L> subset(const dataset<F, L>& ds, const std::vector<std::size_t>& rows) {
+    detail::check_consistent(ds);
+    const std::size_t n = ds.size();
+    dataset<F, L> out;
+    out.x = detail::float_matrix(rows.size(), F::size);
+    if constexpr (detail::is_classes<L>)
+        out.y.resize(rows.size());
+    else
+        out.y = detail::float_matrix(rows.size(), L::size);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i] >= n)
+            throw data_error("subset: row " + std::to_string(rows[i]) +
+                             " is out of range for a data set of " + std::to_string(n) +
+                             " samples");
+        detail::copy_sample(ds, rows[i], out.x, out.y, i);
+    }
+    return out;
+}
+
+// All samples in a seeded random order; each sample keeps its label.
+template <class F, class L>
+dataset<F, L> shuffled(const dataset<F, L>& ds, seed s) {
+    std::vector<std::size_t> order(ds.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    rng r(s);
+    r.shuffle(order.begin(), order.end());
+    return subset(ds, order);
+}
+
+// The first n samples, in file order (beware: iris.csv is grouped by class).
+template <class F, class L>
+dataset<F, L> take(const dataset<F, L>& ds, std::size_t n) {
+    if (n > ds.size())
+        throw data_error("cannot take the first " + std::to_string(n) +
+                         " samples of a data set of " + std::to_string(ds.size()));
+    std::vector<std::size_t> rows(n);
+    std::iota(rows.begin(), rows.end(), std::size_t{0});
+    return subset(ds, rows);
+}
+
+template <class F, class L>
+dataset<F, L> first_n(const dataset<F, L>& ds, std::size_t n) {
+    return take(ds, n);
+}
+
+namespace detail {
+
+// `which` is sorted, unique and in range. Each class draws from its own stream forked from
+// the seed, so the samples picked for class c do not depend on which other classes are
+// picked; a last stream interleaves the classes.
+template <class F, std::size_t C>
+dataset<F, classes<C>> stratified_pick(const dataset<F, classes<C>>& ds,
+                                       const std::vector<std::vector<std::size_t>>& rows_of,
+                                       std::size_t per_class, seed s,
+                                       const std::vector<int>& which) {
+    for (int c : which) {
+        const std::size_t have = rows_of[static_cast<std::size_t>(c)].size();
+        if (have < per_class)
+            throw data_error("stratified: class " + std::to_string(c) + " has " +
+                             std::to_string(have) + " samples, " + std::to_string(per_class) +
+                             " were asked for");
+    }
+    const rng base(s);
+    std::vector<std::size_t> picked;
+    picked.reserve(per_class * which.size());
+    for (int c : which) {
+        std::vector<std::size_t> rows = rows_of[static_cast<std::size_t>(c)];
+        rng r = base.fork(static_cast<std::uint64_t>(c));
+        r.shuffle(rows.begin(), rows.end());
+        picked.insert(picked.end(), rows.begin(),
+                      rows.begin() + static_cast<std::ptrdiff_t>(per_class));
+    }
+    rng mix = base.fork(C);
+    mix.shuffle(picked.begin(), picked.end());
+    return subset(ds, picked);
+}
+
+// The row indices of each class, in data order; rejects labels outside [0, C).
+template <class F, std::size_t C>
+std::vector<std::vector<std::size_t>> rows_by_class(const dataset<F, classes<C>>& ds) {
+    check_consistent(ds);
+    std::vector<std::vector<std::size_t>> rows_of(C);
+    for (std::size_t i = 0; i < ds.y.size(); ++i) {
+        const int label = ds.y[i];
+        if (label < 0 || static_cast<std::size_t>(label) >= C)
+            throw data_error("sample " + std::to_string(i) + " has label " +
+                             std::to_string(label) + ", out of range [0, " + std::to_string(C) +
+                             ") for classes<" + std::to_string(C) + ">");
+        rows_of[static_cast<std::size_t>(label)].push_back(i);
+    }
+    return rows_of;
+}
+
+}  // namespace detail
+
+// `per_class` samples of every class of classes<C>, in a seeded interleaved order.
+template <class F, std::size_t C>
+dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t per_class,
+                                  seed s) {
+    if (per_class == 0) throw data_error("stratified: per_class must be at least 1");
+    const auto rows_of = detail::rows_by_class(ds);
+    const auto present = std::count_if(rows_of.begin(), rows_of.end(),
+                                       [](const auto& rows) { return !rows.empty(); });
+    if (present < 2)
+        throw data_error("a stratified subset needs at least two classes; the data set holds " +
+                         std::to_string(present));
+    std::vector<int> all(C);
+    std::iota(all.begin(), all.end(), 0);
+    return detail::stratified_pick(ds, rows_of, per_class, s, all);
+}
+
+// `per_class` samples of each class in `which_classes` only (order of the list is irrelevant).
+template <class F, std::size_t C>
+dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t per_class,
+                                  seed s, std::vector<int> which_classes) {
+    if (per_class == 0) throw data_error("stratified: per_class must be at least 1");
+    std::sort(which_classes.begin(), which_classes.end());
+    for (std::size_t i = 0; i < which_classes.size(); ++i) {
+        const int c = which_classes[i];
+        if (c < 0 || static_cast<std::size_t>(c) >= C)
+            throw data_error("stratified: class " + std::to_string(c) + " is out of range [0, " +
+                             std::to_string(C) + ") for classes<" + std::to_string(C) + ">");
+        if (i > 0 && which_classes[i - 1] == c)
+            throw data_error("stratified: class " + std::to_string(c) + " is listed twice");
+    }
+    if (which_classes.size() < 2)
+        throw data_error("a stratified subset needs at least two classes; " +
+                         std::to_string(which_classes.size()) + " were given");
+    const auto rows_of = detail::rows_by_class(ds);
+    return detail::stratified_pick(ds, rows_of, per_class, s, which_classes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standardisation
+
+// Per-column (x - mean) / scale, with statistics fitted on one matrix (the training set) and
+// applied to others (validation, test) so they see the same transform.
+struct standardiser {
+    xt::xtensor<float, 1> mean;
+    xt::xtensor<float, 1> scale;  // population standard deviation; 1 for a constant column
+
+    static standardiser fit(const xt::xtensor<float, 2>& x) {
+        const std::size_t n = x.shape()[0];
+        const std::size_t d = x.shape()[1];
+        if (n == 0) throw data_error("standardiser: cannot fit on an empty data set");
+        // Double accumulators, two passes: float sums lose digits on thousands of rows.
+        std::vector<double> sum(d, 0.0);
+        std::vector<double> sq(d, 0.0);
+        const float* p = x.data();
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < d; ++j) sum[j] += p[i * d + j];
+        for (std::size_t j = 0; j < d; ++j) {
+            if (!std::isfinite(sum[j]))
+                throw data_error("standardiser: column " + std::to_string(j + 1) +
+                                 " holds a NaN or infinite value");
+            sum[j] /= static_cast<double>(n);
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < d; ++j) {
+                const double dev = p[i * d + j] - sum[j];
+                sq[j] += dev * dev;
+            }
+        standardiser s;
+        s.mean = xt::xtensor<float, 1>(std::array<std::size_t, 1>{d});
+        s.scale = xt::xtensor<float, 1>(std::array<std::size_t, 1>{d});
+        for (std::size_t j = 0; j < d; ++j) {
+            const double sd = std::sqrt(sq[j] / static_cast<double>(n));
+            s.mean(j) = static_cast<float>(sum[j]);
+            // A constant column carries no information: keep it (centred) without dividing by 0.
+            s.scale(j) = sd > 0.0 ? static_cast<float>(sd) : 1.0f;
+            if (!(s.scale(j) > 0.0f)) s.scale(j) = 1.0f;  // sd below float's smallest value
+        }
+        return s;
+    }
+
+    void apply(xt::xtensor<float, 2>& x) const {
+        const std::size_t n = x.shape()[0];
+        const std::size_t d = x.shape()[1];
+        if (n == 0) return;
+        if (d != mean.size() || d != scale.size())
+            throw data_error("standardiser: fitted on " + std::to_string(mean.size()) +
+                             " columns, applied to " + std::to_string(d));
+        float* p = x.data();
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < d; ++j)
+                p[i * d + j] = static_cast<float>(
+                    (static_cast<double>(p[i * d + j]) - mean(j)) / scale(j));
+    }
+};
+
+// Fits a standardiser on the features of `ds`, applies it in place, and returns it so the
+// same transform can be applied to other data.
+template <class F, class L>
+standardiser standardise(dataset<F, L>& ds) {
+    standardiser s = standardiser::fit(ds.x);
+    s.apply(ds.x);
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mini-batches
+
+// Deals out mini-batches of a data set, reshuffled every epoch from a seeded rng. next()
+// fills buffers the caller owns and keeps, so steady-state training allocates nothing.
+// A last partial batch is dropped (every batch has the same size); a data set smaller than
+// one batch is dealt as a single batch of all its samples.
+template <class DS>
+class batcher {
+    static_assert(detail::is_dataset<DS>, "nnprobe: batcher<DS> needs an nnp::dataset");
+    using features = typename DS::features_type;
+    using labels = typename DS::labels_type;
+
+public:
+    using y_type = typename DS::y_type;
+
+    // The batcher refers to `ds`, which must outlive it.
+    batcher(const DS& ds, std::size_t batch_size, seed s, bool shuffle = true)
+        : ds_(&ds), rng_(s), shuffle_(shuffle) {
+        detail::check_consistent(ds);
+        if (batch_size == 0) throw data_error("batcher: the batch size must be at least 1");
+        if (ds.size() == 0) throw data_error("batcher: the data set is empty");
+        batch_ = std::min(batch_size, ds.size());
+        order_.resize(ds.size());
+        std::iota(order_.begin(), order_.end(), std::size_t{0});
+        if (shuffle_) rng_.shuffle(order_.begin(), order_.end());
+    }
+    batcher(const DS&&, std::size_t, seed, bool = true) = delete;  // would dangle
+
+    std::size_t batch_size() const { return batch_; }
+    std::size_t batches_per_epoch() const { return order_.size() / batch_; }
+
+    // The next batch: x becomes batch_size() x features, y batch_size() labels or targets.
+    void next(xt::xtensor<float, 2>& x, y_type& y) {
+        if (cursor_ + batch_ > order_.size()) {
+            cursor_ = 0;
+            if (shuffle_) rng_.shuffle(order_.begin(), order_.end());
+        }
+        detail::ensure_shape(x, batch_, features::size);
+        if constexpr (DS::is_classification) {
+            if (y.size() != batch_) y.resize(batch_);
+        } else {
+            detail::ensure_shape(y, batch_, labels::size);
+        }
+        for (std::size_t i = 0; i < batch_; ++i)
+            detail::copy_sample(*ds_, order_[cursor_ + i], x, y, i);
+        cursor_ += batch_;
+    }
+
+private:
+    const DS* ds_;
+    rng rng_;
+    bool shuffle_;
+    std::size_t batch_ = 0;
+    std::size_t cursor_ = 0;
+    std::vector<std::size_t> order_;
+};
+
+}  // namespace nnp

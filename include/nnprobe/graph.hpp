@@ -1,0 +1,385 @@
+#pragma once
+// Networks as typed compile-time graphs.
+//
+//   constexpr auto net = input<64> | dense<64> | relu | named<"trunk">
+//                      | dense<64> | relu | dense<64> | add<"trunk"> | relu | dense<10>;
+//
+// Node 0 is the input; each `| layer` appends a node fed by the current node. `named<"x">`
+// names the current node, `from<"x">` makes node x current (a branch), `add<"x">` and
+// `concat<"x">` join the current node with node x. Sizes are written once: every node's
+// output shape is inferred. The checks that need only the new node (C1, C2, C7) fire here,
+// at the `|` the user wrote; those that need the whole graph (C3, C4) fire where the graph
+// is turned into a model (model.hpp).
+#include <array>
+#include <cstddef>
+#include <tuple>
+
+#include "fixed_string.hpp"
+#include "layer.hpp"
+#include "layers/merge.hpp"
+#include "shape.hpp"
+#include "tensor.hpp"
+
+namespace nnp {
+
+template <class Shape>
+struct input_t {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    template <class In>
+    using output_shape = Shape;
+    static std::string describe() { return "input"; }
+};
+
+// A node: its layer value, output shape, name and the indices of its inputs.
+template <class Layer, class Shape, fixed_string Name, std::size_t... Inputs>
+struct node {
+    using layer_type = Layer;
+    using shape_type = Shape;
+    static constexpr auto name = Name;
+    static constexpr std::size_t input_count = sizeof...(Inputs);
+    static constexpr std::array<std::size_t, sizeof...(Inputs)> inputs{Inputs...};
+    Layer layer;
+};
+
+// The graph: its nodes in topological order and the current node (where `|` attaches).
+template <std::size_t Cursor, class... Nodes>
+struct graph {
+    static constexpr std::size_t size = sizeof...(Nodes);
+    static constexpr std::size_t cursor = Cursor;
+    std::tuple<Nodes...> nodes;
+};
+
+template <std::size_t... Dims>
+inline constexpr graph<0, node<input_t<shape<Dims...>>, shape<Dims...>, "">> input{};
+
+// Graph operators.
+template <fixed_string Name>
+struct named_t {};
+template <fixed_string Name>
+struct from_t {};
+template <fixed_string Name>
+struct add_with_t {};
+template <fixed_string Name>
+struct concat_with_t {};
+
+template <fixed_string Name>
+inline constexpr named_t<Name> named{};
+template <fixed_string Name>
+inline constexpr from_t<Name> from{};
+template <fixed_string Name>
+inline constexpr add_with_t<Name> add{};
+template <fixed_string Name>
+inline constexpr concat_with_t<Name> concat{};
+
+// An explicit, local opt-out of C2 (the linear junction it sits on is intended: a
+// factorised layer) and of C3 (an intentionally linear model).
+struct linear_ok_t {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    static constexpr bool acknowledges_linear = true;
+    static constexpr bool is_identity = true;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "linear_ok"; }
+    template <class T, class In>
+    struct impl {
+        void forward(const matrix<T>& x, matrix<T>& y, context&) { y = x; }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
+                      context&) {
+            if (dx) *dx = dy;
+        }
+    };
+};
+inline constexpr linear_ok_t linear_ok{};
+
+// The result of a graph expression that already failed a static check: it absorbs further
+// `|` so that only the first, readable error is printed.
+struct invalid_graph {
+    static constexpr std::size_t size = 0;
+};
+
+namespace detail {
+
+template <class G>
+inline constexpr bool is_graph = false;
+template <std::size_t C, class... N>
+inline constexpr bool is_graph<graph<C, N...>> = true;
+
+template <class G, std::size_t I>
+using node_at = std::tuple_element_t<I, decltype(G::nodes)>;
+template <class G, std::size_t I>
+using layer_at = typename node_at<G, I>::layer_type;
+template <class G, std::size_t I>
+using shape_at = typename node_at<G, I>::shape_type;
+
+inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+template <class L>
+constexpr bool acknowledges_linear() {
+    if constexpr (requires { L::acknowledges_linear; }) return L::acknowledges_linear;
+    else return false;
+}
+template <class L>
+constexpr bool is_merge() {
+    if constexpr (requires { L::is_merge; }) return L::is_merge;
+    else return false;
+}
+template <class L>
+constexpr bool is_output_head() {
+    if constexpr (requires { L::is_output_head; }) return L::is_output_head;
+    else return false;
+}
+
+// Flat, constexpr views of a graph's structure: what the checks loop over (plain loops
+// over arrays compile far faster than type-level recursion).
+template <class G>
+struct structure;
+template <std::size_t C, class... N>
+struct structure<graph<C, N...>> {
+    static constexpr std::size_t size = sizeof...(N);
+    static constexpr std::array<linearity_class, size> lin{N::layer_type::linearity...};
+    static constexpr std::array<bool, size> ack{acknowledges_linear<typename N::layer_type>()...};
+    static constexpr std::array<bool, size> head{is_output_head<typename N::layer_type>()...};
+    static constexpr std::array<std::size_t, size> input_count{N::input_count...};
+    static constexpr std::array<std::size_t, size> first_input{
+        (N::input_count ? N::inputs[0] : npos)...};
+    static constexpr std::size_t edge_count = (N::input_count + ...);
+    struct edge {
+        std::size_t from, to;
+    };
+    static constexpr std::array<edge, edge_count> edges = [] {
+        std::array<edge, edge_count> e{};
+        std::size_t k = 0, to = 0;
+        (([&] {
+             for (std::size_t from : N::inputs) e[k++] = {from, to};
+             ++to;
+         }()),
+         ...);
+        return e;
+    }();
+    static constexpr std::array<std::string_view, size> names{N::name.view()...};
+
+    // Which nodes reach the output (the last node). Inputs always precede their node, so
+    // one backward sweep suffices.
+    static constexpr std::array<bool, size> reaches_output = [] {
+        std::array<bool, size> r{};
+        r[size - 1] = true;
+        for (std::size_t k = edge_count; k-- > 0;)
+            if (r[edges[k].to]) r[edges[k].from] = true;
+        return r;
+    }();
+    static constexpr std::array<std::size_t, size> consumers = [] {
+        std::array<std::size_t, size> c{};
+        for (auto e : edges) ++c[e.from];
+        return c;
+    }();
+
+    static constexpr std::size_t index_of(std::string_view name) {
+        for (std::size_t i = 0; i < size; ++i)
+            if (!name.empty() && names[i] == name) return i;
+        return npos;
+    }
+
+    // C2: walking back from `from` through single-input elementwise-linear nodes, the
+    // affine-mixing node reached (or npos when a nonlinearity, merge, input or opt-out
+    // intervenes).
+    static constexpr std::size_t mixing_node_behind(std::size_t i) {
+        while (true) {
+            if (ack[i]) return npos;
+            if (lin[i] == linearity_class::affine_mixing) return i;
+            if (lin[i] == linearity_class::nonlinear || input_count[i] != 1) return npos;
+            i = first_input[i];
+        }
+    }
+
+    // C4: the first node that does not reach the output.
+    static constexpr std::size_t first_unreachable = [] {
+        for (std::size_t i = 0; i < size; ++i)
+            if (!reaches_output[i]) return i;
+        return npos;
+    }();
+
+    // C3: does any nonlinear node (other than a final output head) feed the output, or has
+    // the user opted out?
+    static constexpr bool has_nonlinearity = [] {
+        for (std::size_t i = 0; i < size; ++i) {
+            if (ack[i]) return true;
+            const bool final_head = head[i] && i == size - 1;
+            if (lin[i] == linearity_class::nonlinear && reaches_output[i] && !final_head)
+                return true;
+        }
+        return false;
+    }();
+};
+
+// Readable stand-ins for the diagnostics: g++ prints these in the line after the
+// `nnprobe:` message, with the node indices, layers and shapes filled in.
+template <std::size_t Index, class LayerOrShape>
+struct node_ref {};
+template <class From, class To>
+struct no_nonlinearity_between : std::false_type {};
+template <class Producer, class Consumer>
+struct shape_mismatch : std::false_type {};
+template <class Layer>
+struct layer_without_linearity_class : std::false_type {};
+template <class Layer, class InputShape>
+struct layer_without_shape_rule : std::false_type {};
+template <fixed_string Name>
+struct no_node_named : std::false_type {};
+template <fixed_string Name>
+struct name_already_used : std::false_type {};
+
+template <class G, class L, class Shape, fixed_string Name, std::size_t... In, std::size_t... I>
+constexpr auto append_impl(const G& g, const L& l, std::index_sequence<I...>) {
+    using new_node = node<L, Shape, Name, In...>;
+    return graph<G::size, node_at<G, I>..., new_node>{
+        {std::get<I>(g.nodes)..., new_node{l}}};
+}
+template <class L, class Shape, std::size_t... In, class G>
+constexpr auto append(const G& g, const L& l) {
+    return append_impl<G, L, Shape, "", In...>(g, l, std::make_index_sequence<G::size>{});
+}
+
+template <fixed_string Name, std::size_t Target, class G, std::size_t... I>
+constexpr auto rename_impl(const G& g, std::index_sequence<I...>) {
+    auto rename_one = []<std::size_t K>(const auto& n) {
+        using old = node_at<G, K>;
+        if constexpr (K == Target) {
+            return [&]<std::size_t... In>(std::index_sequence<In...>) {
+                return node<typename old::layer_type, typename old::shape_type, Name,
+                            old::inputs[In]...>{n.layer};
+            }(std::make_index_sequence<old::input_count>{});
+        } else {
+            return n;
+        }
+    };
+    using result = graph<G::cursor, decltype(rename_one.template operator()<I>(std::get<I>(g.nodes)))...>;
+    return result{{rename_one.template operator()<I>(std::get<I>(g.nodes))...}};
+}
+
+template <std::size_t NewCursor, std::size_t C, class... N>
+constexpr graph<NewCursor, N...> move_cursor(const graph<C, N...>& g) {
+    return {g.nodes};
+}
+
+template <class G, std::size_t Other>
+constexpr bool same_shape = std::is_same_v<shape_at<G, G::cursor>, shape_at<G, Other>>;
+
+template <class A, class B>
+struct concat_shape;
+template <std::size_t A, std::size_t B>
+struct concat_shape<shape<A>, shape<B>> {
+    using type = shape<A + B>;
+};
+
+template <class G, std::size_t Other>
+constexpr bool concatenable = requires { typename concat_shape<shape_at<G, G::cursor>, shape_at<G, Other>>::type; };
+
+}  // namespace detail
+
+// `graph | layer`: append a node fed by the current node, after the local static checks.
+template <class G, class L>
+    requires detail::is_graph<G>
+constexpr auto operator|(const G& g, const L& l) {
+    using in = detail::shape_at<G, G::cursor>;
+    using S = detail::structure<G>;
+    if constexpr (!detail::states_linearity<L>) {
+        static_assert(detail::layer_without_linearity_class<L>::value,
+                      "nnprobe: C7: this user-defined layer does not state its linearity class: "
+                      "add `static constexpr nnp::linearity_class linearity = "
+                      "nnp::linearity_class::nonlinear;` (or affine_mixing / affine_elementwise)");
+        return invalid_graph{};
+    } else if constexpr (!detail::states_shape_rule<L, in>) {
+        static_assert(detail::layer_without_shape_rule<L, in>::value,
+                      "nnprobe: C7: this user-defined layer has no shape rule: add "
+                      "`template <class In> using output_shape = ...;`");
+        return invalid_graph{};
+    } else if constexpr (!detail::layer_accepts<L, in>()) {
+        static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
+                                             detail::node_ref<G::size, L>>::value,
+                      "nnprobe: C1: shape mismatch: the new node cannot take its input's shape "
+                      "(dense needs a flat input: insert nnp::flatten)");
+        return invalid_graph{};
+    } else if constexpr (L::linearity == linearity_class::affine_mixing &&
+                         S::mixing_node_behind(G::cursor) != detail::npos) {
+        constexpr std::size_t prev = S::mixing_node_behind(G::cursor);
+        static_assert(
+            detail::no_nonlinearity_between<detail::node_ref<prev, detail::layer_at<G, prev>>,
+                                            detail::node_ref<G::size, L>>::value,
+            "nnprobe: C2: two affine layers with no nonlinearity between them: together they "
+            "are one affine map. Insert relu/tanh/... or mark the junction nnp::linear_ok");
+        return invalid_graph{};
+    } else {
+        return detail::append<L, typename L::template output_shape<in>, G::cursor>(g, l);
+    }
+}
+
+template <class G, fixed_string Name>
+    requires detail::is_graph<G>
+constexpr auto operator|(const G& g, named_t<Name>) {
+    if constexpr (detail::structure<G>::index_of(Name.view()) != detail::npos) {
+        static_assert(detail::name_already_used<Name>::value,
+                      "nnprobe: two nodes share this name: node names must be unique");
+        return invalid_graph{};
+    } else {
+        return detail::rename_impl<Name, G::cursor>(g, std::make_index_sequence<G::size>{});
+    }
+}
+
+template <class G, fixed_string Name>
+    requires detail::is_graph<G>
+constexpr auto operator|(const G& g, from_t<Name>) {
+    constexpr std::size_t i = detail::structure<G>::index_of(Name.view());
+    if constexpr (i == detail::npos) {
+        static_assert(detail::no_node_named<Name>::value,
+                      "nnprobe: from<...> names no node: name it first with named<...>");
+        return invalid_graph{};
+    } else {
+        return detail::move_cursor<i>(g);
+    }
+}
+
+template <class G, fixed_string Name>
+    requires detail::is_graph<G>
+constexpr auto operator|(const G& g, add_with_t<Name>) {
+    constexpr std::size_t other = detail::structure<G>::index_of(Name.view());
+    if constexpr (other == detail::npos) {
+        static_assert(detail::no_node_named<Name>::value,
+                      "nnprobe: add<...> names no node: name it first with named<...>");
+        return invalid_graph{};
+    } else if constexpr (!detail::same_shape<G, other>) {
+        static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
+                                             detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
+                      "nnprobe: C1: shape mismatch: add<...> joins two nodes of different shapes");
+        return invalid_graph{};
+    } else {
+        return detail::append<add_t, detail::shape_at<G, other>, G::cursor, other>(g, add_t{});
+    }
+}
+
+template <class G, fixed_string Name>
+    requires detail::is_graph<G>
+constexpr auto operator|(const G& g, concat_with_t<Name>) {
+    constexpr std::size_t other = detail::structure<G>::index_of(Name.view());
+    if constexpr (other == detail::npos) {
+        static_assert(detail::no_node_named<Name>::value,
+                      "nnprobe: concat<...> names no node: name it first with named<...>");
+        return invalid_graph{};
+    } else if constexpr (!detail::concatenable<G, other>) {
+        static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
+                                             detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
+                      "nnprobe: C1: shape mismatch: concat<...> joins flat (rank-1) nodes only");
+        return invalid_graph{};
+    } else {
+        using out = typename detail::concat_shape<detail::shape_at<G, G::cursor>,
+                                                  detail::shape_at<G, other>>::type;
+        return detail::append<concat_t, out, G::cursor, other>(g, concat_t{});
+    }
+}
+
+// Once a check has failed, stay silent.
+template <class X>
+constexpr invalid_graph operator|(invalid_graph, const X&) {
+    return {};
+}
+
+}  // namespace nnp

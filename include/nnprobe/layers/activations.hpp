@@ -1,0 +1,111 @@
+#pragma once
+// Elementwise activations. Each states its function, its derivative (from x and y), and the
+// initialiser that suits the affine layer before it (He for the relu family, Glorot for
+// tanh/sigmoid).
+#include <cmath>
+#include <string>
+
+#include "../layer.hpp"
+#include "../tensor.hpp"
+
+namespace nnp {
+
+namespace detail {
+// Shared runtime part: y = f(x), dx = dy * f'(x, y).
+template <class Spec, class T>
+struct elementwise_impl {
+    Spec spec{};
+    void init(const Spec& s, const init_spec&, rng&) { spec = s; }
+    void forward(const matrix<T>& x, matrix<T>& y, context&) {
+        const T* px = x.data();
+        T* py = y.data();
+        const std::size_t n = x.size();
+        for (std::size_t i = 0; i < n; ++i) py[i] = spec.f(px[i]);
+    }
+    void backward(const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy, matrix<T>* dx,
+                  context&) {
+        if (!dx) return;
+        const T *px = x.data(), *py = y.data(), *pd = dy.data();
+        T* pdx = dx->data();
+        const std::size_t n = x.size();
+        for (std::size_t i = 0; i < n; ++i) pdx[i] = pd[i] * spec.df(px[i], py[i]);
+    }
+};
+
+template <class Spec>
+struct activation_base {
+    static constexpr linearity_class linearity = linearity_class::nonlinear;
+    template <class In>
+    using output_shape = In;
+    template <class T, class In>
+    using impl = elementwise_impl<Spec, T>;
+};
+}  // namespace detail
+
+struct relu_t : detail::activation_base<relu_t> {
+    static constexpr init_spec::kind_t preferred_init = init_spec::he;
+    static std::string describe() { return "relu"; }
+    template <class T>
+    static T f(T x) { return x > T(0) ? x : T(0); }
+    template <class T>
+    static T df(T x, T) { return x > T(0) ? T(1) : T(0); }
+};
+
+struct leaky_relu_t : detail::activation_base<leaky_relu_t> {
+    static constexpr init_spec::kind_t preferred_init = init_spec::he;
+    double slope = 0.01;
+    constexpr leaky_relu_t operator()(double s) const { return leaky_relu_t{{}, s}; }
+    std::string describe() const { return "leaky_relu"; }
+    template <class T>
+    T f(T x) const { return x > T(0) ? x : static_cast<T>(slope) * x; }
+    template <class T>
+    T df(T x, T) const { return x > T(0) ? T(1) : static_cast<T>(slope); }
+};
+
+struct tanh_t : detail::activation_base<tanh_t> {
+    static constexpr init_spec::kind_t preferred_init = init_spec::glorot;
+    static std::string describe() { return "tanh"; }
+    template <class T>
+    static T f(T x) { return std::tanh(x); }
+    template <class T>
+    static T df(T, T y) { return T(1) - y * y; }
+};
+
+struct sigmoid_t : detail::activation_base<sigmoid_t> {
+    static constexpr init_spec::kind_t preferred_init = init_spec::glorot;
+    static std::string describe() { return "sigmoid"; }
+    template <class T>
+    static T f(T x) {
+        // Split by sign so exp never overflows.
+        if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+        const T e = std::exp(x);
+        return e / (T(1) + e);
+    }
+    template <class T>
+    static T df(T, T y) { return y * (T(1) - y); }
+};
+
+// GELU, tanh approximation (as in BERT/GPT-2).
+struct gelu_t : detail::activation_base<gelu_t> {
+    static constexpr init_spec::kind_t preferred_init = init_spec::he;
+    static std::string describe() { return "gelu"; }
+    template <class T>
+    static T f(T x) {
+        const T c = T(0.7978845608028654), k = T(0.044715);
+        return T(0.5) * x * (T(1) + std::tanh(c * (x + k * x * x * x)));
+    }
+    template <class T>
+    static T df(T x, T) {
+        const T c = T(0.7978845608028654), k = T(0.044715);
+        const T t = std::tanh(c * (x + k * x * x * x));
+        return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * c * (T(1) + T(3) * k * x * x);
+    }
+};
+
+inline constexpr relu_t relu{};
+inline constexpr leaky_relu_t leaky_relu{};
+inline constexpr tanh_t tanh{};
+inline constexpr sigmoid_t sigmoid{};
+inline constexpr gelu_t gelu{};
+
+}  // namespace nnp

@@ -1,0 +1,72 @@
+#pragma once
+// dense<N>: y = x W + b, the affine feature-mixing layer. W is stored (in x out) so the
+// forward product needs no transpose.
+#include <string>
+#include <xtensor-blas/xblas.hpp>
+
+#include "../init.hpp"
+#include "../layer.hpp"
+#include "../shape.hpp"
+#include "../tensor.hpp"
+
+namespace nnp {
+
+template <std::size_t N, bool Bias = true>
+struct dense_t : layer_base<dense_t<N, Bias>> {
+    static constexpr linearity_class linearity = linearity_class::affine_mixing;
+    static constexpr bool uses_init = true;
+    template <class In>
+    using output_shape = shape<N>;
+    template <class In>
+    static constexpr bool accepts = In::rank == 1;
+    static std::string describe() {
+        return (Bias ? "dense<" : "dense_no_bias<") + std::to_string(N) + ">";
+    }
+
+    template <class T, class In>
+    struct impl {
+        static constexpr std::size_t fan_in = In::size;
+        matrix<T> w = matrix<T>({fan_in, N}, T(0)), dw = matrix<T>({fan_in, N}, T(0));
+        vector<T> b = vector<T>({Bias ? N : 0}, T(0)), db = vector<T>({Bias ? N : 0}, T(0));
+
+        void init(const dense_t&, const init_spec& s, rng& r) {
+            detail::initialise(w, s, fan_in, N, r);
+            b.fill(T(0));
+        }
+        template <class F>
+        void for_each_param(F&& f) {
+            f("weight", w, dw);
+            if constexpr (Bias) f("bias", b, db);
+        }
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {
+            xt::blas::gemm(x, w, y);
+            if constexpr (Bias) {
+                const std::size_t rows = y.shape()[0];
+                T* py = y.data();
+                const T* pb = b.data();
+                for (std::size_t r = 0; r < rows; ++r, py += N)
+                    for (std::size_t j = 0; j < N; ++j) py[j] += pb[j];
+            }
+        }
+        void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
+                      context&) {
+            xt::blas::gemm(x, dy, dw, true, false);
+            if constexpr (Bias) {
+                db.fill(T(0));
+                const std::size_t rows = dy.shape()[0];
+                const T* pd = dy.data();
+                T* pb = db.data();
+                for (std::size_t r = 0; r < rows; ++r, pd += N)
+                    for (std::size_t j = 0; j < N; ++j) pb[j] += pd[j];
+            }
+            if (dx) xt::blas::gemm(dy, w, *dx, false, true);
+        }
+    };
+};
+
+template <std::size_t N>
+inline constexpr dense_t<N, true> dense{};
+template <std::size_t N>
+inline constexpr dense_t<N, false> dense_no_bias{};
+
+}  // namespace nnp

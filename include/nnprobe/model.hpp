@@ -1,0 +1,373 @@
+#pragma once
+// A graph instantiated at a scalar type: parameters, per-node outputs and gradients, forward
+// and backward over a batch. Everything a probe needs is reachable by node index or name.
+//
+//   auto m = nnp::make_model(net, nnp::seed{7});          // float
+//   auto d = nnp::make_model<double>(net, nnp::seed{7});  // the same graph in double
+#include <array>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+#include "graph.hpp"
+#include "layers/activations.hpp"
+#include "layers/dense.hpp"
+#include "layers/dropout.hpp"
+#include "layers/normalisation.hpp"
+#include "layers/softmax.hpp"
+#include "random.hpp"
+#include "tensor.hpp"
+
+namespace nnp {
+
+// A trainable tensor of some node, as flat memory: what optimisers and probes loop over.
+template <class T>
+struct param_ref {
+    std::size_t node;       // index of the node that owns it
+    std::string name;       // "weight", "bias", "gamma", ...
+    T* value;
+    T* grad;
+    std::size_t size;
+    bool trainable;         // false for a node declared .frozen()
+    double lr_scale;        // from .lr_scale(k)
+};
+
+// What a probe or a report says about a node.
+struct node_info {
+    std::size_t index;
+    std::string layer;       // "dense<16>"
+    std::string name;        // the name given with named<...>, or ""
+    std::string shape;       // per-sample output shape, "16" or "3x8x8"
+    linearity_class linearity;
+    std::vector<std::size_t> inputs;
+    bool has_params;
+    bool couples_batch;      // batch norm in training mixes the samples of a batch
+    // "node 3 dense<3> \"head\"": how messages name a node.
+    std::string label() const {
+        return name.empty() ? fmt::format("node {} {}", index, layer)
+                            : fmt::format("node {} {} \"{}\"", index, layer, name);
+    }
+};
+
+namespace detail {
+
+template <class S>
+std::string shape_text() {
+    std::string s;
+    for (std::size_t k = 0; k < S::rank; ++k) s += (k ? "x" : "") + std::to_string(S::dims[k]);
+    return s;
+}
+
+template <class L>
+constexpr init_spec::kind_t preferred_init() {
+    if constexpr (requires { L::preferred_init; }) return L::preferred_init;
+    else return init_spec::automatic;
+}
+template <class L>
+constexpr bool couples_batch() {
+    if constexpr (requires { L::couples_batch; }) return L::couples_batch;
+    else return false;
+}
+
+struct no_impl {};  // the input node has no runtime part
+
+template <class T, class G, std::size_t I>
+struct impl_of {
+    using type = typename layer_at<G, I>::template impl<T, shape_at<G, node_at<G, I>::inputs[0]>>;
+};
+template <class T, class G>
+struct impl_of<T, G, 0> {
+    using type = no_impl;
+};
+template <class T, class G, class Seq = std::make_index_sequence<G::size>>
+struct impl_tuple;
+template <class T, class G, std::size_t... I>
+struct impl_tuple<T, G, std::index_sequence<I...>> {
+    using type = std::tuple<typename impl_of<T, G, I>::type...>;
+};
+
+// Diagnostic stand-ins for the whole-graph checks.
+template <class Node>
+struct node_does_not_reach_output : std::false_type {};
+template <class Graph>
+struct network_is_affine_in_its_input : std::false_type {};
+
+}  // namespace detail
+
+template <class T, class G>
+class model {
+    using S = detail::structure<G>;
+
+public:
+    using scalar = T;
+    using graph_type = G;
+    static constexpr std::size_t node_count = G::size;
+    static constexpr std::size_t input_size = detail::shape_at<G, 0>::size;
+    static constexpr std::size_t output_size = detail::shape_at<G, G::size - 1>::size;
+
+    explicit model(const G& g, seed s = {}) : graph_(g) {
+        describe_nodes(std::make_index_sequence<node_count>{});
+        reset(s);
+    }
+    model(const model&) = delete;
+    model& operator=(const model&) = delete;
+    // Moving keeps xtensor's heap buffers in place; the parameter views are rebuilt anyway.
+    model(model&& o) noexcept
+        : graph_(o.graph_), impls_(std::move(o.impls_)), out_(std::move(o.out_)),
+          grad_(std::move(o.grad_)), scratch_(std::move(o.scratch_)), nodes_(std::move(o.nodes_)),
+          seed_(o.seed_), pass_rng_(o.pass_rng_), last_mode_(o.last_mode_),
+          input_gradient_(o.input_gradient_) {
+        collect_params();
+    }
+
+    // Re-initialise every parameter from a seed: each node draws from its own stream.
+    void reset(seed s) {
+        seed_ = s;
+        pass_rng_ = rng(s).fork(0xda7a);
+        init_nodes(std::make_index_sequence<node_count>{});
+        collect_params();
+    }
+
+    // Forward over a batch (rows = samples); returns the output node's values.
+    const matrix<T>& forward(const matrix<T>& x, mode m = mode::train) {
+        if (x.dimension() != 2 || x.shape()[1] != input_size)
+            throw error(fmt::format("nnprobe: input batch has {} columns, the network's input "
+                                    "node 0 takes {} per sample",
+                                    x.shape()[1], input_size));
+        x_ = &x;
+        last_mode_ = m;
+        context ctx{m, &pass_rng_};
+        forward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
+        return out_[node_count - 1];
+    }
+
+    // The gradient of the loss with respect to the output, for the loss to fill.
+    matrix<T>& output_grad() {
+        auto& g = grad_[node_count - 1];
+        detail::ensure_shape(g, rows(), output_size);
+        return g;
+    }
+
+    // Backward from output_grad(): fills every parameter gradient, every node's output
+    // gradient and, when enabled, the input's.
+    void backward() {
+        context ctx{last_mode_, &pass_rng_};
+        for (std::size_t j = 0; j + 1 < node_count; ++j)
+            if (S::consumers[j] > 1) {
+                detail::ensure_shape(grad_[j], rows(), out_cols(j));
+                grad_[j].fill(T(0));
+            }
+        backward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
+    }
+
+    // Compute d loss / d input as well (off by default: it costs a matrix product).
+    void enable_input_gradient(bool on = true) { input_gradient_ = on; }
+
+    const matrix<T>& output(std::size_t i) const { return i == 0 ? *x_ : out_.at(i); }
+    const matrix<T>& output() const { return out_[node_count - 1]; }
+    const matrix<T>& gradient(std::size_t i) const { return grad_.at(i); }
+    const std::vector<param_ref<T>>& params() const { return params_; }
+    const std::vector<node_info>& nodes() const { return nodes_; }
+    const node_info& node(std::size_t i) const { return nodes_.at(i); }
+    std::size_t index_of(std::string_view name) const {
+        for (const auto& n : nodes_)
+            if (n.name == name) return n.index;
+        throw error(fmt::format("nnprobe: no node is named \"{}\"", name));
+    }
+    // The runtime part of node I, for tests and custom probes.
+    template <std::size_t I>
+    auto& layer() { return std::get<I>(impls_); }
+    const G& graph() const { return graph_; }
+    seed initial_seed() const { return seed_; }
+    std::size_t rows() const { return x_ ? x_->shape()[0] : 0; }
+
+private:
+    template <std::size_t I>
+    static constexpr std::size_t cols = detail::shape_at<G, I>::size;
+    static constexpr std::array<std::size_t, node_count> all_cols = [] {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return std::array<std::size_t, node_count>{detail::shape_at<G, I>::size...};
+        }(std::make_index_sequence<node_count>{});
+    }();
+    static constexpr std::size_t out_cols(std::size_t i) { return all_cols[i]; }
+
+    template <std::size_t... I>
+    void describe_nodes(std::index_sequence<I...>) {
+        nodes_.clear();
+        (nodes_.push_back(node_info{
+             I, detail::describe_layer(std::get<I>(graph_.nodes).layer),
+             std::string(S::names[I]), detail::shape_text<detail::shape_at<G, I>>(),
+             S::lin[I],
+             std::vector<std::size_t>(detail::node_at<G, I>::inputs.begin(),
+                                      detail::node_at<G, I>::inputs.end()),
+             false, detail::couples_batch<detail::layer_at<G, I>>()}),
+         ...);
+    }
+
+    // The initialiser a node gets when it asks for `automatic`: from the first nonlinearity
+    // it feeds (through elementwise-linear nodes), Glorot when there is none (output layers).
+    static constexpr init_spec::kind_t automatic_init(std::size_t i) {
+        constexpr std::array<init_spec::kind_t, node_count> pref = [] {
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return std::array<init_spec::kind_t, node_count>{
+                    detail::preferred_init<detail::layer_at<G, I>>()...};
+            }(std::make_index_sequence<node_count>{});
+        }();
+        while (S::consumers[i] == 1) {
+            std::size_t next = detail::npos;
+            for (auto e : S::edges)
+                if (e.from == i) next = e.to;
+            if (S::lin[next] == linearity_class::nonlinear)
+                return pref[next] == init_spec::automatic ? init_spec::glorot : pref[next];
+            if (S::lin[next] == linearity_class::affine_mixing || S::input_count[next] != 1) break;
+            i = next;
+        }
+        return init_spec::glorot;
+    }
+
+    template <std::size_t... I>
+    void init_nodes(std::index_sequence<I...>) {
+        (init_node<I>(), ...);
+    }
+    template <std::size_t I>
+    void init_node() {
+        if constexpr (I > 0) {
+            const auto& spec = std::get<I>(graph_.nodes).layer;
+            auto& impl = std::get<I>(impls_);
+            if constexpr (requires(rng r) { impl.init(spec, init_spec{}, r); }) {
+                init_spec s{};
+                if constexpr (requires { spec.init_; }) s = spec.init_;
+                if (s.kind == init_spec::automatic) s.kind = automatic_init(I);
+                rng r = rng(seed_).fork(I);
+                impl.init(spec, s, r);
+            }
+        }
+    }
+
+    void collect_params() {
+        params_.clear();
+        collect_params(std::make_index_sequence<node_count>{});
+    }
+    template <std::size_t... I>
+    void collect_params(std::index_sequence<I...>) {
+        (collect_node_params<I>(), ...);
+    }
+    template <std::size_t I>
+    void collect_node_params() {
+        auto& impl = std::get<I>(impls_);
+        if constexpr (requires { impl.for_each_param([](auto&&...) {}); }) {
+            const auto& spec = std::get<I>(graph_.nodes).layer;
+            bool trainable = true;
+            double lr_scale = 1.0;
+            if constexpr (requires { spec.trainable_; }) {
+                trainable = spec.trainable_;
+                lr_scale = spec.lr_scale_;
+            }
+            impl.for_each_param([&](std::string_view name, auto& value, auto& grad) {
+                params_.push_back(param_ref<T>{I, std::string(name), value.data(), grad.data(),
+                                               value.size(), trainable, lr_scale});
+            });
+            nodes_[I].has_params = true;
+        }
+    }
+
+    template <std::size_t... K>
+    void forward_nodes(context& ctx, std::index_sequence<K...>) {
+        (forward_node<K + 1>(ctx), ...);
+    }
+    template <std::size_t I>
+    void forward_node(context& ctx) {
+        using N = detail::node_at<G, I>;
+        auto& y = out_[I];
+        detail::ensure_shape(y, rows(), cols<I>);
+        auto& impl = std::get<I>(impls_);
+        if constexpr (detail::is_merge<typename N::layer_type>()) {
+            std::array<const matrix<T>*, N::input_count> xs;
+            for (std::size_t k = 0; k < N::input_count; ++k) xs[k] = &output(N::inputs[k]);
+            impl.forward(std::span<const matrix<T>* const>(xs), y, ctx);
+        } else {
+            impl.forward(output(N::inputs[0]), y, ctx);
+        }
+    }
+
+    // Where node I's backward writes the gradient for its input j: straight into j's
+    // gradient when I is j's only consumer, else into a scratch buffer that is then added.
+    matrix<T>* gradient_target(std::size_t j) {
+        if (j == 0 && !input_gradient_) return nullptr;
+        auto& t = S::consumers[j] == 1 ? grad_[j] : scratch_[j];
+        detail::ensure_shape(t, rows(), out_cols(j));
+        return &t;
+    }
+    void accumulate(std::size_t j) {
+        if ((j > 0 || input_gradient_) && S::consumers[j] > 1) grad_[j] += scratch_[j];
+    }
+
+    template <std::size_t... K>
+    void backward_nodes(context& ctx, std::index_sequence<K...>) {
+        (backward_node<node_count - 1 - K>(ctx), ...);
+    }
+    template <std::size_t I>
+    void backward_node(context& ctx) {
+        using N = detail::node_at<G, I>;
+        auto& impl = std::get<I>(impls_);
+        if constexpr (detail::is_merge<typename N::layer_type>()) {
+            // Merges always get real buffers: concat needs each input's width.
+            std::array<matrix<T>*, N::input_count> dxs;
+            for (std::size_t k = 0; k < N::input_count; ++k) {
+                const std::size_t j = N::inputs[k];
+                auto& t = (S::consumers[j] == 1 && (j > 0 || input_gradient_)) ? grad_[j] : scratch_[j];
+                detail::ensure_shape(t, rows(), out_cols(j));
+                dxs[k] = &t;
+            }
+            impl.backward(grad_[I], std::span<matrix<T>* const>(dxs), ctx);
+            for (std::size_t k = 0; k < N::input_count; ++k) accumulate(N::inputs[k]);
+        } else {
+            const std::size_t j = N::inputs[0];
+            impl.backward(output(j), out_[I], grad_[I], gradient_target(j), ctx);
+            accumulate(j);
+        }
+    }
+
+    G graph_;
+    typename detail::impl_tuple<T, G>::type impls_;
+    std::array<matrix<T>, node_count> out_, grad_, scratch_;
+    std::vector<param_ref<T>> params_;
+    std::vector<node_info> nodes_;
+    seed seed_{};
+    rng pass_rng_{0};
+    mode last_mode_ = mode::train;
+    bool input_gradient_ = false;
+    const matrix<T>* x_ = nullptr;
+};
+
+// The result of make_model on a graph that failed a static check: inert, so that only the
+// check's own message is printed.
+struct invalid_model {};
+
+// The user-facing entry point, and where the whole-graph checks (C3, C4) fire.
+template <class T = float, class G>
+auto make_model(const G& g, seed s = {}) {
+    if constexpr (std::is_same_v<G, invalid_graph>) {
+        return invalid_model{};  // a check already failed where the graph was written
+    } else if constexpr (detail::structure<G>::first_unreachable != detail::npos) {
+        constexpr std::size_t i = detail::structure<G>::first_unreachable;
+        static_assert(detail::node_does_not_reach_output<
+                          detail::node_ref<i, detail::layer_at<G, i>>>::value,
+                      "nnprobe: C4: a node does not reach the output: it is declared, then "
+                      "bypassed. Join it back (add<...>/concat<...>) or remove it");
+        return invalid_model{};
+    } else if constexpr (!detail::structure<G>::has_nonlinearity) {
+        static_assert(detail::network_is_affine_in_its_input<G>::value,
+                      "nnprobe: C3: the whole network is affine in its input: no nonlinear "
+                      "node on any path. Insert relu/tanh/..., or mark it nnp::linear_ok");
+        return invalid_model{};
+    } else {
+        return model<T, G>(g, s);
+    }
+}
+
+}  // namespace nnp
