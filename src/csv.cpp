@@ -59,6 +59,9 @@ bool is_blank(std::string_view line) {
     return true;
 }
 
+// "1 column", "3 columns".
+std::string columns(std::size_t n) { return fmt::format("{} column{}", n, n == 1 ? "" : "s"); }
+
 std::size_t count_fields(std::string_view line, char delimiter) {
     std::size_t n = 1;
     for (char c : line) n += (c == delimiter);
@@ -150,13 +153,13 @@ numeric_table read_numeric_csv(const std::string& path, std::size_t expected_col
         if (opts.header && !header_seen) {
             header_seen = true;
             if (found != expected_columns)
-                fail(at(path, line_no) + fmt::format("the header has {} columns, expected {}",
-                                                     found, expected_columns));
+                fail(at(path, line_no) + "the header has " + columns(found) + ", expected " +
+                                                     std::to_string(expected_columns));
             continue;
         }
         if (found != expected_columns)
             fail(at(path, line_no) +
-                 fmt::format("expected {} columns, found {}", expected_columns, found));
+                 "expected " + columns(expected_columns) + ", found " + std::to_string(found));
 
         std::size_t column = 0;
         std::string_view fields = line;

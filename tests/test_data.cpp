@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -78,7 +80,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 template <std::size_t C>
 nnp::dataset<nnp::features<2>, nnp::classes<C>> numbered(std::size_t n) {
     nnp::dataset<nnp::features<2>, nnp::classes<C>> ds;
-    ds.x = nnp::detail::matrix(n, 2);
+    ds.x = nnp::detail::float_matrix(n, 2);
     ds.y.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         ds.x(i, 0) = static_cast<float>(i);
@@ -379,7 +381,7 @@ TEST_CASE("standardiser") {
     CHECK(other(1, 2) == iris.x(1, 2));
 
     SUBCASE("a constant column is centred, not divided by zero") {
-        xt::xtensor<float, 2> x = nnp::detail::matrix(3, 2);
+        xt::xtensor<float, 2> x = nnp::detail::float_matrix(3, 2);
         x(0, 0) = 0.1f; x(1, 0) = 0.1f; x(2, 0) = 0.1f;
         x(0, 1) = 1.0f; x(1, 1) = 2.0f; x(2, 1) = 3.0f;
         const auto s = nnp::standardiser::fit(x);
@@ -392,9 +394,9 @@ TEST_CASE("standardiser") {
         CHECK(x(0, 1) == doctest::Approx(-1.2247449));
     }
     SUBCASE("errors") {
-        xt::xtensor<float, 2> empty = nnp::detail::matrix(0, 4);
+        xt::xtensor<float, 2> empty = nnp::detail::float_matrix(0, 4);
         CHECK_THROWS_AS(nnp::standardiser::fit(empty), nnp::data_error);
-        xt::xtensor<float, 2> wrong = nnp::detail::matrix(2, 3);
+        xt::xtensor<float, 2> wrong = nnp::detail::float_matrix(2, 3);
         CHECK_THROWS_AS(st.apply(wrong), nnp::data_error);
     }
 }
@@ -544,7 +546,7 @@ TEST_CASE("batcher") {
         nnp::batcher b(ds, 32, nnp::seed{4}, false);
         CHECK(b.batch_size() == 10);
         CHECK(b.batches_per_epoch() == 1);
-        xt::xtensor<float, 2> x = nnp::detail::matrix(5, 7);  // wrong shape: resized once
+        xt::xtensor<float, 2> x = nnp::detail::float_matrix(5, 7);  // wrong shape: resized once
         std::vector<int> y;
         for (int k = 0; k < 3; ++k) {
             b.next(x, y);
@@ -554,8 +556,8 @@ TEST_CASE("batcher") {
     }
     SUBCASE("regression targets") {
         nnp::dataset<nnp::features<2>, nnp::targets<3>> ds;
-        ds.x = nnp::detail::matrix(8, 2);
-        ds.y = nnp::detail::matrix(8, 3);
+        ds.x = nnp::detail::float_matrix(8, 2);
+        ds.y = nnp::detail::float_matrix(8, 3);
         for (std::size_t i = 0; i < 8; ++i) {
             ds.x(i, 0) = static_cast<float>(i);
             ds.x(i, 1) = 0;

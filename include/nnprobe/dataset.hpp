@@ -70,7 +70,7 @@ inline xt::xtensor<float, 2> float_matrix(std::size_t rows, std::size_t cols) {
 }
 
 // Resizes only when the shape differs, so a reused buffer is never reallocated.
-inline void ensure_shape(xt::xtensor<float, 2>& m, std::size_t rows, std::size_t cols) {
+inline void resize_if_needed(xt::xtensor<float, 2>& m, std::size_t rows, std::size_t cols) {
     if (m.shape()[0] != rows || m.shape()[1] != cols)
         m.resize(std::array<std::size_t, 2>{rows, cols});
 }
@@ -381,11 +381,11 @@ public:
             cursor_ = 0;
             if (shuffle_) rng_.shuffle(order_.begin(), order_.end());
         }
-        detail::ensure_shape(x, batch_, features::size);
+        detail::resize_if_needed(x, batch_, features::size);
         if constexpr (DS::is_classification) {
             if (y.size() != batch_) y.resize(batch_);
         } else {
-            detail::ensure_shape(y, batch_, labels::size);
+            detail::resize_if_needed(y, batch_, labels::size);
         }
         for (std::size_t i = 0; i < batch_; ++i)
             detail::copy_sample(*ds_, order_[cursor_ + i], x, y, i);

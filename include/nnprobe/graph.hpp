@@ -82,10 +82,10 @@ struct linear_ok_t {
     static std::string describe() { return "linear_ok"; }
     template <class T, class In>
     struct impl {
-        void forward(const matrix<T>& x, matrix<T>& y, context&) { y = x; }
+        void forward(const matrix<T>& x, matrix<T>& y, context&) { detail::copy_into(y, x); }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            if (dx) *dx = dy;
+            if (dx) detail::copy_into(*dx, dy);
         }
     };
 };

@@ -303,7 +303,7 @@ private:
         return &t;
     }
     void accumulate(std::size_t j) {
-        if ((j > 0 || input_gradient_) && S::consumers[j] > 1) grad_[j] += scratch_[j];
+        if ((j > 0 || input_gradient_) && S::consumers[j] > 1) detail::add_into(grad_[j], scratch_[j]);
     }
 
     template <std::size_t... K>

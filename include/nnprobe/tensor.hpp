@@ -1,6 +1,7 @@
 #pragma once
 // The one tensor type the engine passes between nodes: a batch of flattened samples,
 // rows = samples, columns = the elements of one sample's shape.
+#include <algorithm>
 #include <cstddef>
 #include <xtensor/xtensor.hpp>
 
@@ -21,6 +22,25 @@ void ensure_shape(matrix<T>& m, std::size_t rows, std::size_t cols) {
         m.resize({rows, cols});
         m.fill(T(0));
     }
+}
+
+// Elementwise copy and accumulate on same-shaped buffers. xtensor's `a = b` and `a += b`
+// go through a temporary (an allocation per call); these do not.
+template <class T>
+void copy_into(matrix<T>& dst, const matrix<T>& src) {
+    std::copy(src.data(), src.data() + src.size(), dst.data());
+}
+template <class T>
+void add_into(matrix<T>& dst, const matrix<T>& src) {
+    T* d = dst.data();
+    const T* s = src.data();
+    for (std::size_t i = 0, n = src.size(); i < n; ++i) d[i] += s[i];
+}
+template <class T>
+void multiply_into(matrix<T>& dst, const matrix<T>& a, const matrix<T>& b) {
+    T* d = dst.data();
+    const T *pa = a.data(), *pb = b.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) d[i] = pa[i] * pb[i];
 }
 }  // namespace detail
 

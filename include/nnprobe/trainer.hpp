@@ -65,6 +65,17 @@ private:
     matrix<T> xbuf_, ybuf_;
 };
 
+// A model whose graph failed a static check: stay silent, the check already spoke.
+template <class Loss, class Opt>
+class trainer<invalid_model, Loss, Opt> {
+public:
+    trainer(invalid_model&, Loss, Opt) {}
+    template <class... A>
+    float step(const A&...) { return 0; }
+    template <class... A>
+    float loss(const A&...) { return 0; }
+};
+
 template <class Model, class Loss, class Opt>
 trainer(Model&, Loss, Opt) -> trainer<Model, Loss, Opt>;
 

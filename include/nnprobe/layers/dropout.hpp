@@ -30,11 +30,11 @@ struct dropout_t {
                 const T keep_scale = static_cast<T>(1.0 / (1.0 - rate));
                 for (auto& m : mask) m = ctx.random->uniform() < rate ? T(0) : keep_scale;
             }
-            y = x * mask;
+            detail::multiply_into(y, x, mask);
         }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            if (dx) *dx = dy * mask;
+            if (dx) detail::multiply_into(*dx, dy, mask);
         }
     };
 };
@@ -49,10 +49,10 @@ struct flatten_t {
     static std::string describe() { return "flatten"; }
     template <class T, class In>
     struct impl {
-        void forward(const matrix<T>& x, matrix<T>& y, context&) { y = x; }
+        void forward(const matrix<T>& x, matrix<T>& y, context&) { detail::copy_into(y, x); }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            if (dx) *dx = dy;
+            if (dx) detail::copy_into(*dx, dy);
         }
     };
 };

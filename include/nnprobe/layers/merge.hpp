@@ -20,12 +20,11 @@ struct add_t {
     template <class T, class In>
     struct impl {
         void forward(std::span<const matrix<T>* const> xs, matrix<T>& y, context&) {
-            y = *xs[0];
-            for (std::size_t k = 1; k < xs.size(); ++k) y += *xs[k];
+            detail::copy_into(y, *xs[0]);
+            for (std::size_t k = 1; k < xs.size(); ++k) detail::add_into(y, *xs[k]);
         }
         void backward(const matrix<T>& dy, std::span<matrix<T>* const> dxs, context&) {
-            for (auto* dx : dxs)
-                if (dx) *dx = dy;
+            for (auto* dx : dxs) detail::copy_into(*dx, dy);
         }
     };
 };
@@ -53,11 +52,10 @@ struct concat_t {
         void backward(const matrix<T>& dy, std::span<matrix<T>* const> dxs, context&) {
             const std::size_t rows = dy.shape()[0];
             std::size_t col = 0;
-            for (auto* dx : dxs) {
-                const std::size_t c = dx ? dx->shape()[1] : 0;
-                if (dx)
-                    for (std::size_t r = 0; r < rows; ++r)
-                        for (std::size_t j = 0; j < c; ++j) (*dx)(r, j) = dy(r, col + j);
+            for (auto* dx : dxs) {  // the model always passes a buffer to a merge
+                const std::size_t c = dx->shape()[1];
+                for (std::size_t r = 0; r < rows; ++r)
+                    for (std::size_t j = 0; j < c; ++j) (*dx)(r, j) = dy(r, col + j);
                 col += c;
             }
         }

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Turn meson test logs into one plain closing line, `N passed, N failed`.
+
+A doctest executable counts its test cases (from its own summary line); any other meson
+test counts as one. Exit status 1 when anything failed or nothing ran.
+"""
+import json
+import re
+import sys
+
+DOCTEST = re.compile(r"\[doctest\] test cases:\s*(\d+) \|\s*(\d+) passed \|\s*(\d+) failed")
+
+
+def count(path):
+    passed = failed = 0
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        print(f"{path}: no test log (did the build fail?)")
+        return 0, 1
+    for line in lines:
+        t = json.loads(line)
+        ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+        m = DOCTEST.search(t.get("stdout", "") or "")
+        if m:
+            p, f = int(m.group(2)), int(m.group(3))
+            # A crash after the summary, or a non-zero exit, still fails the run.
+            if not ok and f == 0:
+                f = 1
+            passed, failed = passed + p, failed + f
+        else:
+            passed, failed = passed + ok, failed + (not ok)
+        if not ok:
+            print(f"FAILED: {path}: {t['name']} ({t['result']})")
+    return passed, failed
+
+
+def main():
+    passed = failed = 0
+    for path in sys.argv[1:]:
+        p, f = count(path)
+        passed, failed = passed + p, failed + f
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+// The engine: graphs become models, models train, seeds reproduce runs bit for bit, and a
+// training step allocates nothing.
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <doctest/doctest.h>
+#include <nnprobe/nnprobe.hpp>
+#include <xtensor/xview.hpp>
+
+using namespace nnp;
+
+// Count heap allocations (the whole test program shares this operator new).
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+    ++g_allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+constexpr auto iris_mlp = input<4> | dense<16> | relu | dense<3>;
+constexpr auto residual_mlp = input<64> | dense<32> | relu | named<"trunk"> | dense<32> | relu |
+                              dense<32> | add<"trunk"> | relu | dense<10>;
+
+auto iris() {
+    auto d = load_csv<features<4>, classes<3>>(NNP_SOURCE_DIR "/examples/data/iris.csv");
+    standardise(d);
+    return d;
+}
+
+template <class M>
+std::vector<float> all_params(const M& m) {
+    std::vector<float> v;
+    for (const auto& p : m.params()) v.insert(v.end(), p.value, p.value + p.size);
+    return v;
+}
+}  // namespace
+
+TEST_SUITE("engine") {
+
+TEST_CASE("splitmix64 gives the reference bits") {
+    // Reference values of splitmix64 (Vigna) from state 0: the same on every platform.
+    rng r(0);
+    CHECK(r.next_u64() == 0xe220a8397b1dcdafULL);
+    CHECK(r.next_u64() == 0x6e789e6aa1b965f4ULL);
+    rng a(seed{5}), b(seed{5});
+    std::vector<int> xs(20), ys(20);
+    for (int i = 0; i < 20; ++i) xs[i] = ys[i] = i;
+    a.shuffle(xs.begin(), xs.end());
+    b.shuffle(ys.begin(), ys.end());
+    CHECK(xs == ys);
+    double sum = 0, sq = 0;
+    rng n(seed{9});
+    for (int i = 0; i < 20000; ++i) {
+        const double z = n.normal();
+        sum += z;
+        sq += z * z;
+    }
+    CHECK(std::abs(sum / 20000) < 0.03);
+    CHECK(std::abs(sq / 20000 - 1) < 0.05);
+}
+
+TEST_CASE("nodes are reachable by index and name, with inferred shapes") {
+    auto m = make_model(residual_mlp, seed{1});
+    REQUIRE(m.nodes().size() == 9);
+    CHECK(m.node(1).layer == "dense<32>");
+    CHECK(m.node(2).name == "trunk");
+    CHECK(m.index_of("trunk") == 2);
+    CHECK(m.node(6).layer == "add");
+    CHECK(m.node(6).inputs == std::vector<std::size_t>{5, 2});
+    CHECK(m.node(8).shape == "10");
+    CHECK(m.node(8).label() == "node 8 dense<10>");
+    CHECK_THROWS_WITH_AS(m.index_of("nope"), doctest::Contains("no node is named \"nope\""), nnp::error);
+    // weight + bias for each of the four dense nodes
+    CHECK(m.params().size() == 8);
+}
+
+TEST_CASE("a batch of the wrong width is refused with both widths named") {
+    auto m = make_model(iris_mlp, seed{1});
+    matrix<float> x({2, 5}, 0.f);
+    CHECK_THROWS_WITH_AS(m.forward(x), doctest::Contains("has 5 columns"), nnp::error);
+}
+
+TEST_CASE("the initialiser follows the activation: He before relu, Glorot before tanh") {
+    constexpr auto he_net = input<256> | dense<256> | relu | dense<2>;
+    constexpr auto glorot_net = input<256> | dense<256> | nnp::tanh | dense<2>;
+    auto std_of = [](const auto& m) {
+        const auto& w = m.params()[0];
+        double s = 0;
+        for (std::size_t i = 0; i < w.size; ++i) s += double(w.value[i]) * w.value[i];
+        return std::sqrt(s / double(w.size));
+    };
+    CHECK(std_of(make_model(he_net, seed{2})) == doctest::Approx(std::sqrt(2.0 / 256)).epsilon(0.02));
+    CHECK(std_of(make_model(glorot_net, seed{2})) ==
+          doctest::Approx(std::sqrt(6.0 / 512) / std::sqrt(3.0)).epsilon(0.02));
+    // and an explicit per-node override wins
+    constexpr auto zero_net = input<4> | dense<8>.init(init::zeros) | relu | dense<2>;
+    CHECK(std_of(make_model(zero_net, seed{2})) == 0.0);
+}
+
+TEST_CASE("the Iris MLP converges from a fixed seed") {
+    auto data = iris();
+    auto m = make_model(iris_mlp, seed{7});
+    trainer t(m, softmax_cross_entropy, adam{.lr = 1e-2});
+    const float first = t.step(data.x, data.y);
+    CHECK(first == doctest::Approx(std::log(3.0)).epsilon(0.5));
+    float last = first;
+    for (int s = 0; s < 200; ++s) last = t.step(data.x, data.y);
+    CHECK(last < 0.1f);
+    CHECK(accuracy(m.forward(data.x, mode::eval), data.y) >= 0.97);
+}
+
+TEST_CASE("every optimiser trains the Iris MLP") {
+    auto data = iris();
+    auto run = [&](auto opt) {
+        auto m = make_model(iris_mlp, seed{3});
+        trainer t(m, softmax_cross_entropy, opt);
+        const float first = t.step(data.x, data.y);
+        float last = first;
+        for (int s = 0; s < 150; ++s) last = t.step(data.x, data.y);
+        return std::pair{first, last};
+    };
+    for (auto [first, last] : {run(sgd{.lr = 0.1}), run(sgd{.lr = 0.05, .momentum = 0.9}),
+                               run(adam{.lr = 1e-2}), run(adam{.lr = 1e-2, .weight_decay = 1e-4})}) {
+        CHECK(last < 0.5f * first);
+    }
+}
+
+TEST_CASE("one seed gives bitwise the same run, another seed another init") {
+    auto data = iris();
+    auto run = [&](std::uint64_t s) {
+        auto m = make_model(residual_mlp | relu | dropout(0.2) | dense<3>, seed{s});
+        std::vector<float> losses;
+        trainer t(m, softmax_cross_entropy, adam{.lr = 1e-2});
+        matrix<float> x({150, 64}, 0.f);  // Iris padded to 64 features
+        for (std::size_t r = 0; r < 150; ++r)
+            for (std::size_t j = 0; j < 4; ++j) x(r, j) = data.x(r, j);
+        for (int k = 0; k < 20; ++k) losses.push_back(t.step(x, data.y));
+        return std::pair{losses, all_params(m)};
+    };
+    const auto a = run(11), b = run(11), c = run(12);
+    CHECK(std::memcmp(a.first.data(), b.first.data(), a.first.size() * sizeof(float)) == 0);
+    REQUIRE(a.second.size() == b.second.size());
+    CHECK(std::memcmp(a.second.data(), b.second.data(), a.second.size() * sizeof(float)) == 0);
+    CHECK(a.first != c.first);
+}
+
+TEST_CASE("the same graph instantiates at double") {
+    auto data = iris();
+    auto m = make_model<double>(iris_mlp, seed{7});
+    trainer t(m, softmax_cross_entropy, adam{.lr = 1e-2});
+    double last = 0;
+    for (int s = 0; s < 200; ++s) last = t.step(data.x, data.y);  // float data, converted
+    CHECK(last < 0.1);
+}
+
+TEST_CASE("frozen nodes keep their weights; lr_scale scales the step") {
+    constexpr auto net = input<4> | dense<8>.frozen() | relu | dense<3>.lr_scale(0.0);
+    auto data = iris();
+    auto m = make_model(net, seed{4});
+    const auto before = all_params(m);
+    trainer t(m, softmax_cross_entropy, sgd{.lr = 0.1});
+    t.step(data.x, data.y);
+    CHECK(all_params(m) == before);
+    CHECK_FALSE(m.params()[0].trainable);
+}
+
+TEST_CASE("a training step allocates nothing once the batch size is steady") {
+    auto data = iris();
+    auto m = make_model(residual_mlp | relu | dense<3>, seed{1});
+    matrix<float> x({32, 64}, 0.5f);
+    std::vector<int> y(32, 1);
+    trainer t(m, softmax_cross_entropy, adam{.lr = 1e-3});
+    t.step(x, y);  // first step sizes every buffer
+    const long before = g_allocations.load();
+    for (int s = 0; s < 10; ++s) t.step(x, y);
+    CHECK(g_allocations.load() - before == 0);
+}
+
+TEST_CASE("losses: ln C at uniform logits, finite at extreme logits, labels checked") {
+    matrix<double> z({2, 4}, 0.0), g;
+    CHECK(softmax_cross_entropy(z, std::vector<int>{0, 3}, g) == doctest::Approx(std::log(4.0)));
+    CHECK_THROWS_WITH_AS(softmax_cross_entropy(z, std::vector<int>{0, 4}, g),
+                         doctest::Contains("label 4 of sample 1 is out of range [0, 4)"), nnp::error);
+    matrix<double> big({1, 1}, 800.0), t({1, 1}, 0.0);
+    const double l = binary_cross_entropy(big, t, g);
+    CHECK(l == doctest::Approx(800.0));
+    CHECK(std::isfinite(g(0, 0)));
+    matrix<double> o({1, 2}, 1.0), target({1, 2}, 0.0);
+    CHECK(mse(o, target, g) == doctest::Approx(1.0));
+    CHECK(g(0, 0) == doctest::Approx(1.0));  // 2 (o - t) / n
+    matrix<double> wrong({1, 3}, 0.0);
+    CHECK_THROWS_WITH_AS(mse(o, wrong, g), doctest::Contains("output is 1x2 but the targets are 1x3"),
+                         nnp::error);
+}
+
+TEST_CASE("batch norm uses batch statistics in training and running ones in evaluation") {
+    constexpr auto net = input<4> | dense<8> | batch_norm | relu | dense<3>;
+    auto m = make_model(net, seed{1});
+    matrix<float> x({16, 4}, 0.f);
+    rng r(3);
+    for (auto& v : x) v = static_cast<float>(r.normal());
+    m.forward(x, mode::train);
+    const auto& bn = m.output(2);
+    for (std::size_t j = 0; j < 8; ++j) {
+        double mean = 0;
+        for (std::size_t i = 0; i < 16; ++i) mean += bn(i, j);
+        CHECK(std::abs(mean / 16) < 1e-5);
+    }
+    // in evaluation a sample's output does not depend on the rest of its batch
+    matrix<float> one = xt::view(x, xt::range(0, 1), xt::all());
+    const matrix<float> alone = m.forward(one, mode::eval);
+    const matrix<float> together = m.forward(x, mode::eval);
+    for (std::size_t j = 0; j < 3; ++j) CHECK(alone(0, j) == doctest::Approx(together(0, j)));
+}
+
+}  // TEST_SUITE
