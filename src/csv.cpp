@@ -10,6 +10,7 @@
 #include <limits>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -78,9 +79,9 @@ std::string read_whole_file(const std::string& path) {
         fail(path + ": cannot open the file for reading");
     }
     std::string text;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    std::vector<char> buffer(std::size_t{1} << 16);  // on the heap: callers may run on small stacks
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
+        text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
     if (in.bad()) fail(path + ": read error");
     return text;
 }
@@ -154,12 +155,12 @@ numeric_table read_numeric_csv(const std::string& path, std::size_t expected_col
             header_seen = true;
             if (found != expected_columns)
                 fail(at(path, line_no) + "the header has " + columns(found) + ", expected " +
-                                                     std::to_string(expected_columns));
+                     std::to_string(expected_columns));
             continue;
         }
         if (found != expected_columns)
-            fail(at(path, line_no) +
-                 "expected " + columns(expected_columns) + ", found " + std::to_string(found));
+            fail(at(path, line_no) + "expected " + columns(expected_columns) + ", found " +
+                 std::to_string(found));
 
         std::size_t column = 0;
         std::string_view fields = line;

@@ -377,6 +377,10 @@ public:
 
     // The next batch: x becomes batch_size() x features, y batch_size() labels or targets.
     void next(xt::xtensor<float, 2>& x, y_type& y) {
+        // O(1) guard: the data set is the caller's and may have been edited since.
+        detail::check_consistent(*ds_);
+        if (ds_->size() != order_.size())
+            throw data_error("batcher: the data set changed size since the batcher was made");
         if (cursor_ + batch_ > order_.size()) {
             cursor_ = 0;
             if (shuffle_) rng_.shuffle(order_.begin(), order_.end());

@@ -211,22 +211,36 @@ struct structure<graph<C, N...>> {
     }();
 };
 
-// Readable stand-ins for the diagnostics: g++ prints these in the line after the
-// `nnprobe:` message, with the node indices, layers and shapes filled in.
+// Readable stand-ins for the diagnostics: g++ prints these in the note after the
+// `nnprobe:` message ("'...::value' evaluates to false"), clang in the message itself, with
+// the node indices, layers and shapes filled in. Each declares its own `value`: one inherited
+// from std::false_type would be printed by g++ as `std::integral_constant<bool, false>::value`.
 template <std::size_t Index, class LayerOrShape>
 struct node_ref {};
 template <class From, class To>
-struct no_nonlinearity_between : std::false_type {};
+struct no_nonlinearity_between {
+    static constexpr bool value = false;
+};
 template <class Producer, class Consumer>
-struct shape_mismatch : std::false_type {};
-template <class Layer>
-struct layer_without_linearity_class : std::false_type {};
-template <class Layer, class InputShape>
-struct layer_without_shape_rule : std::false_type {};
+struct shape_mismatch {
+    static constexpr bool value = false;
+};
+template <class Node>
+struct layer_without_linearity_class {
+    static constexpr bool value = false;
+};
+template <class Node, class InputShape>
+struct layer_without_shape_rule {
+    static constexpr bool value = false;
+};
 template <fixed_string Name>
-struct no_node_named : std::false_type {};
+struct no_node_named {
+    static constexpr bool value = false;
+};
 template <fixed_string Name>
-struct name_already_used : std::false_type {};
+struct name_already_used {
+    static constexpr bool value = false;
+};
 
 template <class G, class L, class Shape, fixed_string Name, std::size_t... In, std::size_t... I>
 constexpr auto append_impl(const G& g, const L& l, std::index_sequence<I...>) {
@@ -283,21 +297,31 @@ constexpr auto operator|(const G& g, const L& l) {
     using in = detail::shape_at<G, G::cursor>;
     using S = detail::structure<G>;
     if constexpr (!detail::states_linearity<L>) {
-        static_assert(detail::layer_without_linearity_class<L>::value,
+        static_assert(detail::layer_without_linearity_class<detail::node_ref<G::size, L>>::value,
                       "nnprobe: C7: this user-defined layer does not state its linearity class: "
                       "add `static constexpr nnp::linearity_class linearity = "
                       "nnp::linearity_class::nonlinear;` (or affine_mixing / affine_elementwise)");
         return invalid_graph{};
     } else if constexpr (!detail::states_shape_rule<L, in>) {
-        static_assert(detail::layer_without_shape_rule<L, in>::value,
+        static_assert(detail::layer_without_shape_rule<detail::node_ref<G::size, L>, in>::value,
                       "nnprobe: C7: this user-defined layer has no shape rule: add "
                       "`template <class In> using output_shape = ...;`");
         return invalid_graph{};
     } else if constexpr (!detail::layer_accepts<L, in>()) {
-        static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
-                                             detail::node_ref<G::size, L>>::value,
-                      "nnprobe: C1: shape mismatch: the new node cannot take its input's shape "
-                      "(dense needs a flat input: insert nnp::flatten)");
+        // One condition, two wordings: the common case (a rank>1 shape reaching a layer
+        // that wants features) gets the fix spelled out.
+        if constexpr (in::rank > 1) {
+            static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
+                                                 detail::node_ref<G::size, L>>::value,
+                          "nnprobe: C1: shape mismatch: this layer does not accept its rank > 1 "
+                          "input (dense and the other feature layers need a flat one: insert "
+                          "nnp::flatten before it)");
+        } else {
+            static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
+                                                 detail::node_ref<G::size, L>>::value,
+                          "nnprobe: C1: shape mismatch: this layer does not accept its input's "
+                          "shape (its accepts<In> is false)");
+        }
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
                          S::mixing_node_behind(G::cursor) != detail::npos) {

@@ -90,11 +90,16 @@ struct impl_tuple<T, G, std::index_sequence<I...>> {
     using type = std::tuple<typename impl_of<T, G, I>::type...>;
 };
 
-// Diagnostic stand-ins for the whole-graph checks.
+// Diagnostic stand-ins for the whole-graph checks (own `value`, not std::false_type's, so
+// that g++'s "evaluates to false" note names the nodes; see graph.hpp).
 template <class Node>
-struct node_does_not_reach_output : std::false_type {};
-template <class Graph>
-struct network_is_affine_in_its_input : std::false_type {};
+struct node_does_not_reach_output {
+    static constexpr bool value = false;
+};
+template <class Input, class Output>
+struct network_is_affine_in_its_input {
+    static constexpr bool value = false;
+};
 
 }  // namespace detail
 
@@ -361,7 +366,10 @@ auto make_model(const G& g, seed s = {}) {
                       "bypassed. Join it back (add<...>/concat<...>) or remove it");
         return invalid_model{};
     } else if constexpr (!detail::structure<G>::has_nonlinearity) {
-        static_assert(detail::network_is_affine_in_its_input<G>::value,
+        constexpr std::size_t last = G::size - 1;
+        static_assert(detail::network_is_affine_in_its_input<
+                          detail::node_ref<0, detail::shape_at<G, 0>>,
+                          detail::node_ref<last, detail::layer_at<G, last>>>::value,
                       "nnprobe: C3: the whole network is affine in its input: no nonlinear "
                       "node on any path. Insert relu/tanh/..., or mark it nnp::linear_ok");
         return invalid_model{};

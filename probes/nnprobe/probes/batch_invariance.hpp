@@ -1,0 +1,92 @@
+#pragma once
+// P4 batch_invariance: in evaluation mode a sample's output is the same in its batch, alone,
+// and in a shuffled batch, within a tolerance from the scalar type (2^10 ulp, scaled by the
+// node's largest output: the matrix products of a batch and of one row may sum in another
+// order). On failure it names the sample and the first node where the outputs diverge.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "mini_run.hpp"
+#include "options.hpp"
+#include "verdict.hpp"
+
+namespace nnp {
+
+template <class T = float, class P>
+verdict batch_invariance(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
+    using G = typename P::graph_type;
+    const auto sub = detail::probe_subset(data, o);
+    pipeline_run<T, P> run(p, sub, o.run_seed);
+    for (std::size_t k = 0; k < o.invariance_warmup; ++k) run.step(k);  // non-trivial running stats
+    auto& m = run.net();
+    const std::size_t n = sub.size(), nodes = G::size;
+
+    // Every node's outputs for the whole batch.
+    run.infer(sub.x);
+    std::vector<matrix<T>> ref;
+    std::vector<double> scale;
+    for (std::size_t i = 0; i < nodes; ++i) {
+        ref.push_back(m.output(i));
+        double s = 1;
+        for (T v : ref.back()) s = std::max(s, static_cast<double>(std::abs(v)));
+        scale.push_back(s);
+    }
+
+    verdict v;
+    v.check = "batch_invariance";
+    v.threshold = detail::invariance_tolerance<T>();
+    // Compare row `row` of every node with row `ref_row` of the batch run; report the first
+    // node that diverges.
+    auto compare = [&](std::size_t row, std::size_t sample, const char* how) -> bool {
+        for (std::size_t i = 0; i < nodes; ++i) {
+            const auto& out = m.output(i);
+            const std::size_t cols = out.shape()[1];
+            double worst = 0;
+            for (std::size_t j = 0; j < cols; ++j) {
+                const double d = std::abs(static_cast<double>(out(row, j)) - ref[i](sample, j));
+                worst = std::isnan(d) ? INFINITY : std::max(worst, d);
+            }
+            const double tol = v.threshold * scale[i];
+            if (worst <= tol) continue;
+            const auto& info = m.node(i);
+            v.node = i;
+            v.measured = worst;
+            v.hint = i == 0 ? "a transform of the pipeline depends on the batch"
+                            : "the nodes before it agree: does it use batch statistics in "
+                              "evaluation mode, or pad or normalise by the batch?";
+            v.explanation = fmt::format(
+                "batch_invariance: sample {} differs {} vs in its batch of {}; the first node whose "
+                "output diverges is {} (max |diff| = {:.3g}, tolerance {:.3g}); {}",
+                sample, how, n, info.label(), worst, tol, v.hint);
+            return false;
+        }
+        return true;
+    };
+
+    matrix<float> one({1, sub.x.shape()[1]});
+    for (std::size_t s = 0; s < n; ++s) {
+        std::copy_n(sub.x.data() + s * one.size(), one.size(), one.data());
+        run.infer(one);
+        if (!compare(0, s, "alone")) return v;
+    }
+    std::vector<std::size_t> perm(n);
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    rng(o.run_seed).fork(0x5eed).shuffle(perm.begin(), perm.end());
+    matrix<float> shuffled_x(sub.x.shape());
+    const std::size_t w = sub.x.shape()[1];
+    for (std::size_t r = 0; r < n; ++r) std::copy_n(sub.x.data() + perm[r] * w, w, shuffled_x.data() + r * w);
+    run.infer(shuffled_x);
+    for (std::size_t r = 0; r < n; ++r)
+        if (!compare(r, perm[r], "in a shuffled batch")) return v;
+
+    v.passed = true;
+    v.explanation = fmt::format(
+        "batch_invariance: all {} samples agree at every node in their batch, alone and shuffled "
+        "(tolerance {:.3g} relative)", n, v.threshold);
+    return v;
+}
+
+}  // namespace nnp

@@ -1,0 +1,148 @@
+#pragma once
+// The mini-run driver: a seeded run of a pipeline, exactly as the user wrote it (their
+// batcher, their transforms), on a small data set, filling the recorders.
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include <nnprobe/pipeline.hpp>
+
+#include "recorder.hpp"
+
+namespace nnp {
+
+struct run_options {
+    seed run_seed{1};
+    std::size_t steps = 10;
+    bool record = true;                       // fill the recorders (off: plain training)
+    std::vector<std::size_t> snapshot_steps;  // steps at which every node's output is kept
+};
+
+// A pipeline instantiated at scalar T: model, optimiser state and stages, ready to step.
+template <class T, class P>
+class pipeline_run {
+public:
+    using G = typename P::graph_type;
+    using DS = typename P::dataset_type;
+
+    pipeline_run(const P& p, const DS& train_data, seed s)
+        : pipe_(p), data_(train_data), seed_(s), model_(make_model<T>(p.net, s)),
+          opt_(p.optimizer) {
+        detail::check_consistent(train_data);
+        if (train_data.size() == 0) throw data_error("nnprobe: the probe's data set is empty");
+        std::apply([&](auto&... t) { (fit(t), ...); }, pipe_.transforms);
+    }
+
+    // One training step through the pipeline; returns the loss before the update.
+    // `hook` runs between backward and the optimiser's update.
+    template <class Before = std::nullptr_t, class After = std::nullptr_t>
+    double step(std::size_t k, Before before = nullptr, After after = nullptr) {
+        pipe_.batcher(data_, k, seed_, batch_);
+        apply_transforms(batch_.x);
+        const auto& out = model_.forward(to_scalar(batch_.x), mode::train);
+        const double l = static_cast<double>(pipe_.loss(out, target(batch_.y), model_.output_grad()));
+        if constexpr (DS::is_classification) last_accuracy_ = accuracy(out, batch_.y);
+        model_.backward();
+        if constexpr (!std::is_same_v<Before, std::nullptr_t>) before();
+        opt_.step(model_.params());
+        if constexpr (!std::is_same_v<After, std::nullptr_t>) after();
+        return l;
+    }
+
+    // Inference through the pipeline's transforms (never its batcher): eval-mode outputs.
+    // The transformed batch is kept, so the model's node 0 output stays valid after.
+    const matrix<T>& infer(const matrix<float>& x) {
+        detail::ensure_shape(infer_x_, x.shape()[0], x.shape()[1]);
+        detail::copy_into(infer_x_, x);
+        apply_transforms(infer_x_);
+        return model_.forward(to_scalar(infer_x_), mode::eval);
+    }
+    // Loss and accuracy on a whole data set in evaluation mode.
+    std::pair<double, double> evaluate(const DS& ds) {
+        const auto& out = infer(ds.x);
+        matrix<T> g;
+        const double l = static_cast<double>(pipe_.loss(out, target(ds.y), g));
+        double acc = 1.0;
+        if constexpr (DS::is_classification) acc = accuracy(out, ds.y);
+        return {l, acc};
+    }
+
+    model<T, G>& net() { return model_; }
+    const DS& data() const { return data_; }
+    double last_accuracy() const { return last_accuracy_; }
+
+private:
+    template <class X>
+    void fit(X& t) {
+        if constexpr (requires { t.fit(data_); }) t.fit(data_);
+    }
+    void apply_transforms(matrix<float>& x) const {
+        std::apply([&](const auto&... t) { (t(x), ...); }, pipe_.transforms);
+    }
+    const matrix<T>& to_scalar(const matrix<float>& x) {
+        if constexpr (std::is_same_v<T, float>) {
+            return x;
+        } else {
+            detail::ensure_shape(xbuf_, x.shape()[0], x.shape()[1]);
+            std::copy(x.begin(), x.end(), xbuf_.begin());
+            return xbuf_;
+        }
+    }
+    template <class Y>
+    decltype(auto) target(const Y& y) {
+        if constexpr (std::is_same_v<Y, std::vector<int>> || std::is_same_v<T, float>) {
+            return (y);
+        } else {
+            detail::ensure_shape(ybuf_, y.shape()[0], y.shape()[1]);
+            std::copy(y.begin(), y.end(), ybuf_.begin());
+            return static_cast<const matrix<T>&>(ybuf_);
+        }
+    }
+
+    P pipe_;  // a copy: transforms fitted here, never in the user's pipeline
+    const DS& data_;
+    seed seed_;
+    model<T, G> model_;
+    optimizer_state<typename P::optimizer_type, T> opt_;
+    batch<DS> batch_;
+    matrix<float> infer_x_;
+    matrix<T> xbuf_, ybuf_;
+    double last_accuracy_ = 0;
+};
+
+// What a mini-run leaves behind.
+template <class T, class G>
+struct run_record {
+    std::vector<double> loss, accuracy;    // per step, from the training forward pass
+    recorders<T, G> nodes;                 // generated per node
+    std::vector<nnp::node_info> nodes_info;
+    std::size_t steps = 0;
+};
+
+// Run `opts.steps` steps of pipeline `p` on `train_data`, recording when asked.
+template <class T = float, class P>
+run_record<T, typename P::graph_type> mini_run(const P& p, const typename P::dataset_type& train_data,
+                                               const run_options& opts = {}) {
+    pipeline_run<T, P> run(p, train_data, opts.run_seed);
+    run_record<T, typename P::graph_type> rec;
+    rec.nodes_info = run.net().nodes();
+    if (opts.record) rec.nodes.start(run.net());
+    for (std::size_t k = 0; k < opts.steps; ++k) {
+        double l;
+        if (opts.record) {
+            const bool snap = std::find(opts.snapshot_steps.begin(), opts.snapshot_steps.end(), k) !=
+                              opts.snapshot_steps.end();
+            l = run.step(k, [&] { rec.nodes.after_backward(run.net(), k, snap); },
+                         [&] { rec.nodes.after_update(run.net()); });
+        } else {
+            l = run.step(k);
+        }
+        rec.loss.push_back(l);
+        rec.accuracy.push_back(run.last_accuracy());
+        ++rec.steps;
+    }
+    return rec;
+}
+
+}  // namespace nnp

@@ -1,0 +1,266 @@
+// The probes, proven both ways: the healthy pipelines pass all four checks for 20 seeds, and
+// each bug of DESIGN §5 (classes 1, 2, 4, 5, 6, 7, 8), injected through the public API as a
+// user would write it, turns the expected check red with a message naming the right node.
+#include <doctest/doctest.h>
+#include <nnprobe/probes/doctest.hpp>
+#include <nnprobe/probes.hpp>
+
+using namespace nnp;
+
+namespace {
+
+// ---- the two healthy models -------------------------------------------------------------
+constexpr auto iris_mlp = input<4> | dense<16> | relu | dense<3>;
+//  node:  0 input, 1 dense<16>, 2 relu, 3 dense<3>
+constexpr auto digits_residual = input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu |
+                                 dense<64> | add<"trunk"> | relu | dense<10>;
+//  node:  0 input, 1 dense<64>, 2 relu "trunk", 3 dense<64>, 4 relu, 5 dense<64>, 6 add,
+//         7 relu, 8 dense<10>
+
+using iris_data = data_spec<features<4>, classes<3>>;
+using digits_data = data_spec<features<64>, classes<10>>;
+
+const dataset<features<4>, classes<3>>& iris() {
+    static const auto d = load_csv<features<4>, classes<3>>(NNP_SOURCE_DIR "/examples/data/iris.csv");
+    return d;
+}
+const dataset<features<64>, classes<10>>& digits() {
+    static const auto d = load_csv<features<64>, classes<10>>(NNP_SOURCE_DIR "/examples/data/digits.csv");
+    return d;
+}
+
+const auto iris_pipe = pipeline(iris_data{}, iris_mlp, softmax_cross_entropy, adam{.lr = 1e-2})
+                           .transform(standardised);
+const auto digits_pipe =
+    pipeline(digits_data{}, digits_residual, softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+
+// ---- bugs, written as a user would write them -------------------------------------------
+
+// Bug 1: the batcher shuffles the inputs but takes the labels in data-set order.
+struct misaligned_batcher {
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+        std::vector<std::size_t> order(ds.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        rng(s).fork(step).shuffle(order.begin(), order.end());
+        out.resize(ds.size());
+        for (std::size_t i = 0; i < ds.size(); ++i) {
+            std::copy_n(ds.x.data() + order[i] * DS::features_type::size, DS::features_type::size,
+                        out.x.data() + i * DS::features_type::size);
+            out.y[i] = ds.y[i];  // BUG: should be ds.y[order[i]]
+        }
+    }
+};
+
+// Bug 2a: a feature mask meant for the columns, applied to the rows (samples) instead.
+struct wrong_axis_mask {
+    void operator()(matrix<float>& x) const {
+        const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = 0; c < cols; ++c)
+                if (r % 4 == 3) x(r, c) = 0;  // BUG: meant `c % 4 == 3`
+    }
+};
+// Bug 2b: a mask that zeroes everything (keep-probability used where the drop one was meant).
+struct zeroing_mask {
+    void operator()(matrix<float>& x) const {
+        for (auto& v : x) v *= 0.0f;
+    }
+};
+
+// Bug 5: a layer added to the network but bypassed in its own forward pass.
+struct forgotten_scale : layer_base<forgotten_scale> {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "forgotten_scale"; }
+    template <class T, class In>
+    struct impl {
+        vector<T> gain = vector<T>({In::size}, T(1)), dgain = vector<T>({In::size}, T(0));
+        template <class F>
+        void for_each_param(F&& f) { f("gain", gain, dgain); }
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {
+            detail::copy_into(y, x);  // BUG: should be y = x * gain
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
+            if (dx) detail::copy_into(*dx, dy);
+            dgain.fill(T(0));  // consistent with the forward: the gain has no effect
+        }
+    };
+};
+
+// Bug 8: a centring layer that subtracts the batch mean in evaluation too.
+struct batch_centre {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "batch_centre"; }
+    template <class T, class In>
+    struct impl {
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {  // BUG: ignores the mode
+            const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+            for (std::size_t c = 0; c < cols; ++c) {
+                T m = 0;
+                for (std::size_t r = 0; r < rows; ++r) m += x(r, c);
+                m /= static_cast<T>(rows);
+                for (std::size_t r = 0; r < rows; ++r) y(r, c) = x(r, c) - m;
+            }
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
+            if (!dx) return;
+            const std::size_t rows = dy.shape()[0], cols = dy.shape()[1];
+            for (std::size_t c = 0; c < cols; ++c) {
+                T m = 0;
+                for (std::size_t r = 0; r < rows; ++r) m += dy(r, c);
+                m /= static_cast<T>(rows);
+                for (std::size_t r = 0; r < rows; ++r) (*dx)(r, c) = dy(r, c) - m;
+            }
+        }
+    };
+};
+
+// The check expected to fire, and what its explanation must say.
+template <class Check>
+void expect_red(Check check, const char* name, std::initializer_list<const char*> says) {
+    const verdict v = check();
+    CHECK_MESSAGE(!v.passed, v.explanation);
+    CHECK(v.check == name);
+    for (const char* s : says) CHECK_MESSAGE(v.explanation.find(s) != std::string::npos, v.explanation);
+}
+
+}  // namespace
+
+TEST_SUITE("probes") {
+
+TEST_CASE("healthy Iris MLP: all four checks pass for 20 seeds") {
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        CAPTURE(s);
+        NNP_CHECK_PROBES(iris_pipe, iris(), probe_options{.run_seed = seed{s}});
+    }
+}
+
+TEST_CASE("healthy digits residual MLP: all four checks pass for 20 seeds") {
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        CAPTURE(s);
+        NNP_CHECK_PROBES(digits_pipe, digits(), probe_options{.run_seed = seed{s}});
+    }
+}
+
+TEST_CASE("healthy variants pass too: mini-batches, batch norm, dropout, double") {
+    const auto minibatch = iris_pipe.batches(shuffled_batches{.size = 8});
+    const auto bn = pipeline(iris_data{}, input<4> | dense<16> | batch_norm | relu | dropout(0.1) | dense<3>,
+                             softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    for (std::uint64_t s = 1; s <= 5; ++s) {
+        CAPTURE(s);
+        const probe_options o{.run_seed = seed{s}};
+        NNP_CHECK_PROBES(minibatch, iris(), o);
+        NNP_CHECK_PROBES(bn, iris(), o);
+        for (const auto& v : probe_suite<double>(iris_pipe, iris(), o)) NNP_CHECK(v);
+    }
+}
+
+TEST_CASE("bug 1: labels shuffled apart from their inputs in the batcher") {
+    const auto iris_bug = iris_pipe.batches(misaligned_batcher{});
+    const auto digits_bug = digits_pipe.batches(misaligned_batcher{});
+    expect_red([&] { return overfits(iris_bug, iris()); }, "overfits", {"labels", "stuck at chance"});
+    expect_red([&] { return overfits(digits_bug, digits()); }, "overfits", {"labels"});
+}
+
+TEST_CASE("bug 2: a mask on the wrong axis, or one that zeroes the data") {
+    expect_red([&] { return overfits(iris_pipe.transform(wrong_axis_mask{}), iris()); }, "overfits",
+               {"not below", "zeroed by a mask"});
+    expect_red([&] { return overfits(digits_pipe.transform(wrong_axis_mask{}), digits()); }, "overfits",
+               {"not below"});
+    expect_red([&] { return overfits(iris_pipe.transform(zeroing_mask{}), iris()); }, "overfits",
+               {"stuck at chance", "ignores the input"});
+    expect_red([&] { return overfits(digits_pipe.transform(zeroing_mask{}), digits()); }, "overfits",
+               {"stuck at chance"});
+}
+
+TEST_CASE("bug 4: weights initialised to zero, or at a huge scale") {
+    const auto iris_zero = pipeline(iris_data{}, input<4> | dense<16>.init(init::zeros) | relu | dense<3>,
+                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(iris_zero, iris()); }, "gradients_flow",
+               {"node 1 dense<16> weight", "gradient is zero at step 0"});
+    const auto digits_zero =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64>.init(init::zeros) | relu |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(digits_zero, digits()); }, "gradients_flow",
+               {"node 3 dense<64> weight"});
+    const auto iris_huge = pipeline(iris_data{}, input<4> | dense<16>.init(init::normal(1e4)) | relu | dense<3>,
+                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return overfits(iris_huge, iris()); }, "overfits", {"above the loss at chance", "huge scale"});
+}
+
+TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | forgotten_scale{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(iris_bug, iris()); }, "gradients_flow",
+               {"node 3 forgotten_scale gain", "on the path to the loss"});
+    expect_red([&] { return all_layers_change(iris_bug, iris()); }, "all_layers_change",
+               {"node 3 forgotten_scale gain", "gradient is zero too"});
+    const auto digits_bug =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | forgotten_scale{} |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(digits_bug, digits()); }, "gradients_flow",
+               {"node 5 forgotten_scale gain"});
+}
+
+TEST_CASE("bug 6: a layer frozen by mistake") {
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | dense<3>.frozen(),
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(iris_bug, iris()); }, "all_layers_change",
+               {"node 3 dense<3> weight", "frozen"});
+    const auto digits_bug =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | dense<64>.frozen() |
+                     add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(digits_bug, digits()); }, "all_layers_change",
+               {"node 5 dense<64> weight", "frozen"});
+}
+
+TEST_CASE("bug 7: the learning rate reaches only some layers") {
+    const auto iris_zero_lr = pipeline(iris_data{}, input<4> | dense<16>.lr_scale(0) | relu | dense<3>,
+                                       softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(iris_zero_lr, iris()); }, "all_layers_change",
+               {"node 1 dense<16> weight", "learning rate of zero"});
+    const auto digits_tiny_lr =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64>.lr_scale(1e-4) | relu |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(digits_tiny_lr, digits()); }, "all_layers_change",
+               {"node 3 dense<64> weight", "vanishing share"});
+}
+
+TEST_CASE("bug 8: batch statistics used in evaluation mode") {
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | batch_centre{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return batch_invariance(iris_bug, iris()); }, "batch_invariance",
+               {"first node whose output diverges is node 3 batch_centre", "alone"});
+    const auto digits_bug =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | dense<64> |
+                     add<"trunk"> | relu | batch_centre{} | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return batch_invariance(digits_bug, digits()); }, "batch_invariance",
+               {"node 8 batch_centre"});
+}
+
+TEST_CASE("a subset that cannot hold two classes is a clear error") {
+    auto one_class = take(iris(), 50);  // Iris is grouped: the first 50 are all class 0
+    CHECK_THROWS_WITH_AS(overfits(iris_pipe, one_class), doctest::Contains("at least two classes"),
+                         nnp::data_error);
+    CHECK_THROWS_WITH_AS(overfits(iris_pipe, iris(), probe_options{.per_class = 60}),
+                         doctest::Contains("class 0 has 50 samples"), nnp::data_error);
+}
+
+}  // TEST_SUITE
+
+// One line, the standard suite: four test cases named "iris-mlp/overfits", ...
+NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
