@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <nnprobe/probes/doctest.hpp>
 #include <nnprobe/probes.hpp>
+#include <nnprobe/probes/injected_bugs.hpp>
 
 using namespace nnp;
 
@@ -34,90 +35,12 @@ const auto iris_pipe = pipeline(iris_data{}, iris_mlp, softmax_cross_entropy, ad
 const auto digits_pipe =
     pipeline(digits_data{}, digits_residual, softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
 
-// ---- bugs, written as a user would write them -------------------------------------------
-
-// Bug 1: the batcher shuffles the inputs but takes the labels in data-set order.
-struct misaligned_batcher {
-    template <class DS>
-    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
-        std::vector<std::size_t> order(ds.size());
-        std::iota(order.begin(), order.end(), std::size_t{0});
-        rng(s).fork(step).shuffle(order.begin(), order.end());
-        out.resize(ds.size());
-        for (std::size_t i = 0; i < ds.size(); ++i) {
-            std::copy_n(ds.x.data() + order[i] * DS::features_type::size, DS::features_type::size,
-                        out.x.data() + i * DS::features_type::size);
-            out.y[i] = ds.y[i];  // BUG: should be ds.y[order[i]]
-        }
-    }
-};
-
-// Bug 2a: a feature mask meant for the columns, applied to the rows (samples) instead.
-struct wrong_axis_mask {
-    void operator()(matrix<float>& x) const {
-        const std::size_t rows = x.shape()[0], cols = x.shape()[1];
-        for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t c = 0; c < cols; ++c)
-                if (r % 4 == 3) x(r, c) = 0;  // BUG: meant `c % 4 == 3`
-    }
-};
-// Bug 2b: a mask that zeroes everything (keep-probability used where the drop one was meant).
-struct zeroing_mask {
-    void operator()(matrix<float>& x) const {
-        for (auto& v : x) v *= 0.0f;
-    }
-};
-
-// Bug 5: a layer added to the network but bypassed in its own forward pass.
-struct forgotten_scale : layer_base<forgotten_scale> {
-    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
-    template <class In>
-    using output_shape = In;
-    static std::string describe() { return "forgotten_scale"; }
-    template <class T, class In>
-    struct impl {
-        vector<T> gain = vector<T>({In::size}, T(1)), dgain = vector<T>({In::size}, T(0));
-        template <class F>
-        void for_each_param(F&& f) { f("gain", gain, dgain); }
-        void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            detail::copy_into(y, x);  // BUG: should be y = x * gain
-        }
-        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
-            if (dx) detail::copy_into(*dx, dy);
-            dgain.fill(T(0));  // consistent with the forward: the gain has no effect
-        }
-    };
-};
-
-// Bug 8: a centring layer that subtracts the batch mean in evaluation too.
-struct batch_centre {
-    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
-    template <class In>
-    using output_shape = In;
-    static std::string describe() { return "batch_centre"; }
-    template <class T, class In>
-    struct impl {
-        void forward(const matrix<T>& x, matrix<T>& y, context&) {  // BUG: ignores the mode
-            const std::size_t rows = x.shape()[0], cols = x.shape()[1];
-            for (std::size_t c = 0; c < cols; ++c) {
-                T m = 0;
-                for (std::size_t r = 0; r < rows; ++r) m += x(r, c);
-                m /= static_cast<T>(rows);
-                for (std::size_t r = 0; r < rows; ++r) y(r, c) = x(r, c) - m;
-            }
-        }
-        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
-            if (!dx) return;
-            const std::size_t rows = dy.shape()[0], cols = dy.shape()[1];
-            for (std::size_t c = 0; c < cols; ++c) {
-                T m = 0;
-                for (std::size_t r = 0; r < rows; ++r) m += dy(r, c);
-                m /= static_cast<T>(rows);
-                for (std::size_t r = 0; r < rows; ++r) (*dx)(r, c) = dy(r, c) - m;
-            }
-        }
-    };
-};
+// ---- bugs: nnp::bugs holds them, written as a user would write them ----------------------
+using bugs::batch_centre;
+using bugs::misaligned_batcher;
+using bugs::wrong_axis_mask;
+using bugs::zeroing_mask;
+using forgotten_scale = bugs::bypassed_scale;
 
 // The check expected to fire, and what its explanation must say.
 template <class Check>
@@ -198,16 +121,16 @@ TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
     const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | forgotten_scale{} | dense<3>,
                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
     expect_red([&] { return gradients_flow(iris_bug, iris()); }, "gradients_flow",
-               {"node 3 forgotten_scale gain", "on the path to the loss"});
+               {"node 3 bypassed_scale gain", "on the path to the loss"});
     expect_red([&] { return all_layers_change(iris_bug, iris()); }, "all_layers_change",
-               {"node 3 forgotten_scale gain", "gradient is zero too"});
+               {"node 3 bypassed_scale gain", "gradient is zero too"});
     const auto digits_bug =
         pipeline(digits_data{},
                  input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | forgotten_scale{} |
                      dense<64> | add<"trunk"> | relu | dense<10>,
                  softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
     expect_red([&] { return gradients_flow(digits_bug, digits()); }, "gradients_flow",
-               {"node 5 forgotten_scale gain"});
+               {"node 5 bypassed_scale gain"});
 }
 
 TEST_CASE("bug 6: a layer frozen by mistake") {

@@ -233,11 +233,21 @@ template <class Node, class InputShape>
 struct layer_without_shape_rule {
     static constexpr bool value = false;
 };
-template <fixed_string Name>
+// A node name spelled as characters: clang prints a fixed_string argument as character
+// codes ({{116, 114, ...}}), but node_name<'t', 'r', ...> readably.
+template <char... C>
+struct node_name {};
+template <fixed_string Name, class = std::make_index_sequence<Name.view().size()>>
+struct spelled;
+template <fixed_string Name, std::size_t... I>
+struct spelled<Name, std::index_sequence<I...>> {
+    using type = node_name<Name.chars[I]...>;
+};
+template <class Name>
 struct no_node_named {
     static constexpr bool value = false;
 };
-template <fixed_string Name>
+template <class Name>
 struct name_already_used {
     static constexpr bool value = false;
 };
@@ -341,7 +351,7 @@ template <class G, fixed_string Name>
     requires detail::is_graph<G>
 constexpr auto operator|(const G& g, named_t<Name>) {
     if constexpr (detail::structure<G>::index_of(Name.view()) != detail::npos) {
-        static_assert(detail::name_already_used<Name>::value,
+        static_assert(detail::name_already_used<typename detail::spelled<Name>::type>::value,
                       "nnprobe: two nodes share this name: node names must be unique");
         return invalid_graph{};
     } else {
@@ -354,7 +364,7 @@ template <class G, fixed_string Name>
 constexpr auto operator|(const G& g, from_t<Name>) {
     constexpr std::size_t i = detail::structure<G>::index_of(Name.view());
     if constexpr (i == detail::npos) {
-        static_assert(detail::no_node_named<Name>::value,
+        static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: from<...> names no node: name it first with named<...>");
         return invalid_graph{};
     } else {
@@ -367,7 +377,7 @@ template <class G, fixed_string Name>
 constexpr auto operator|(const G& g, add_with_t<Name>) {
     constexpr std::size_t other = detail::structure<G>::index_of(Name.view());
     if constexpr (other == detail::npos) {
-        static_assert(detail::no_node_named<Name>::value,
+        static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: add<...> names no node: name it first with named<...>");
         return invalid_graph{};
     } else if constexpr (!detail::same_shape<G, other>) {
@@ -385,7 +395,7 @@ template <class G, fixed_string Name>
 constexpr auto operator|(const G& g, concat_with_t<Name>) {
     constexpr std::size_t other = detail::structure<G>::index_of(Name.view());
     if constexpr (other == detail::npos) {
-        static_assert(detail::no_node_named<Name>::value,
+        static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: concat<...> names no node: name it first with named<...>");
         return invalid_graph{};
     } else if constexpr (!detail::concatenable<G, other>) {

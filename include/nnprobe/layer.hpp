@@ -36,7 +36,7 @@ enum class mode { train, eval };
 // Per-pass state handed to layers.
 struct context {
     mode pass = mode::train;
-    rng* random = nullptr;  // dropout masks; seeded by the model for every pass
+    rng* random = nullptr;  // dropout masks: the model's pass stream, seeded from its seed
     bool training() const { return pass == mode::train; }
 };
 

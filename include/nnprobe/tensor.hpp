@@ -2,6 +2,7 @@
 // The one tensor type the engine passes between nodes: a batch of flattened samples,
 // rows = samples, columns = the elements of one sample's shape.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <xtensor/xtensor.hpp>
 
@@ -14,6 +15,20 @@ template <class T>
 using vector = xt::xtensor<T, 1>;
 
 namespace detail {
+// Zero-filled buffers (xtensor's from_shape leaves memory uninitialised).
+template <class T>
+matrix<T> zero_matrix(std::size_t rows, std::size_t cols) {
+    matrix<T> m(std::array<std::size_t, 2>{rows, cols});
+    m.fill(T(0));
+    return m;
+}
+template <class T>
+vector<T> filled_vector(std::size_t n, T value) {
+    vector<T> v(std::array<std::size_t, 1>{n});
+    v.fill(value);
+    return v;
+}
+
 // Resize only when the shape differs, so a steady batch size allocates nothing; fresh
 // memory is zero-filled (xtensor leaves it uninitialised).
 template <class T>

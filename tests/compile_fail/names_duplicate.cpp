@@ -1,7 +1,7 @@
 // Node names must be unique.
 // Twin: distinct names.
 // expect: nnprobe: two nodes share this name: node names must be unique
-// expect: name_already_used<
+// expect: name_already_used<nnp::detail::node_name<'h'>>
 #include <nnprobe/nnprobe.hpp>
 
 #ifdef NNP_TWIN

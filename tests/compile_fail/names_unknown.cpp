@@ -1,7 +1,7 @@
 // Node names: from<"x"> (and add/concat) must name an existing node.
 // Twin: the node is named first.
 // expect: nnprobe: from<...> names no node: name it first with named<...>
-// expect: no_node_named<
+// expect: no_node_named<nnp::detail::node_name<'t', 'r', 'u', 'n', 'k'>>
 #include <nnprobe/nnprobe.hpp>
 
 #ifdef NNP_TWIN

@@ -167,6 +167,8 @@ def check_compiler(cmd, root, path, extra, expects, max_errors, max_line):
     """Returns (ok, report lines)."""
     label = os.path.basename(cmd[0]) if len(cmd) == 1 else " ".join(cmd)
     kind = compiler_kind(cmd)
+    if ("clang" in label) != (kind == "clang"):
+        label += f" ({kind})"  # e.g. `c++`, which is g++ or clang++ depending on the system
     failures = []
 
     rc, err, args = compile_file(cmd, kind, root, path, extra, twin=False)

@@ -26,8 +26,8 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
     template <class T, class In>
     struct impl {
         static constexpr std::size_t fan_in = In::size;
-        matrix<T> w = matrix<T>({fan_in, N}, T(0)), dw = matrix<T>({fan_in, N}, T(0));
-        vector<T> b = vector<T>({Bias ? N : 0}, T(0)), db = vector<T>({Bias ? N : 0}, T(0));
+        matrix<T> w = detail::zero_matrix<T>(fan_in, N), dw = detail::zero_matrix<T>(fan_in, N);
+        vector<T> b = detail::filled_vector<T>(Bias ? N : 0, T(0)), db = b;
 
         void init(const dense_t&, const init_spec& s, rng& r) {
             detail::initialise(w, s, fan_in, N, r);

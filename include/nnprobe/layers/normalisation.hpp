@@ -27,10 +27,10 @@ struct batch_norm_t : layer_base<batch_norm_t> {
     template <class T, class In>
     struct impl {
         static constexpr std::size_t n = In::size;
-        vector<T> gamma = vector<T>({n}, T(1)), beta = vector<T>({n}, T(0));
-        vector<T> dgamma = vector<T>({n}, T(0)), dbeta = vector<T>({n}, T(0));
-        vector<T> running_mean = vector<T>({n}, T(0)), running_var = vector<T>({n}, T(1));
-        vector<T> inv_std = vector<T>({n}, T(1));
+        vector<T> gamma = detail::filled_vector<T>(n, T(1)), beta = detail::filled_vector<T>(n, T(0));
+        vector<T> dgamma = detail::filled_vector<T>(n, T(0)), dbeta = detail::filled_vector<T>(n, T(0));
+        vector<T> running_mean = detail::filled_vector<T>(n, T(0)), running_var = detail::filled_vector<T>(n, T(1));
+        vector<T> inv_std = detail::filled_vector<T>(n, T(1));
         matrix<T> xhat;
         T momentum = T(0.1), eps = T(1e-5);
         bool last_training = true;
@@ -111,8 +111,8 @@ struct layer_norm_t : layer_base<layer_norm_t> {
     template <class T, class In>
     struct impl {
         static constexpr std::size_t n = In::size;
-        vector<T> gain = vector<T>({n}, T(1)), bias = vector<T>({n}, T(0));
-        vector<T> dgain = vector<T>({n}, T(0)), dbias = vector<T>({n}, T(0));
+        vector<T> gain = detail::filled_vector<T>(n, T(1)), bias = detail::filled_vector<T>(n, T(0));
+        vector<T> dgain = detail::filled_vector<T>(n, T(0)), dbias = detail::filled_vector<T>(n, T(0));
         matrix<T> xhat;
         vector<T> inv_std;
         T eps = T(1e-5);

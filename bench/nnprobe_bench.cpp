@@ -1,0 +1,297 @@
+// nnprobe's side of the benchmarks of DESIGN §7 (issue 4).
+//
+//   nnprobe_bench                       all workloads, median of 5 runs each, one JSON line each
+//   nnprobe_bench --runs 1 --workload W3
+//   nnprobe_bench --export DIR          write the workloads (data, initial weights, settings) for
+//                                       the PyTorch and dlib peers, then exit
+//   nnprobe_bench --smoke               a few steps of each workload, untimed, checked against
+//                                       the losses and accuracies this seed is known to give
+//                                       (the meson test `bench-smoke`); exit 1 on a mismatch
+//
+// W1-W3 report microseconds per training step (forward, loss, backward, optimiser update: one
+// trainer::step on the full batch); W4 reports the total of one "20 recorded steps + batch
+// invariance" probe. Each run starts from the seeded initial weights, so every run ends at
+// the same loss, and so do the peers (they start from the exported weights).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nnprobe/nnprobe.hpp>
+#include <nnprobe/probes.hpp>
+
+#include "workloads.hpp"
+
+#ifndef NNP_DATA_DIR
+#define NNP_DATA_DIR "examples/data"
+#endif
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct result {
+    std::string id;
+    std::vector<double> us;  // one figure per run
+    double final_loss = NAN;
+    double accuracy = NAN;
+    std::size_t steps = 0;
+    bool passed = true;  // W4: the batch-invariance verdict
+    double median() const {
+        std::vector<double> v = us;
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        return n == 0 ? NAN : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    }
+};
+
+double micros(clock_type::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+// W1-W3: `runs` runs of `steps` full-batch steps, each run from the seeded initial weights.
+template <class Net, class DS, class Opt>
+result time_training(const bench::workload& w, const Net& net, const DS& d, Opt opt,
+                     std::size_t steps, std::size_t runs) {
+    result res{w.id};
+    res.steps = steps;
+    {  // warm-up: caches, page faults, OpenBLAS's first call
+        auto m = nnp::make_model(net, nnp::seed{w.seed});
+        nnp::trainer t(m, nnp::softmax_cross_entropy, opt);
+        for (std::size_t k = 0; k < std::min<std::size_t>(steps, 20); ++k) t.step(d.x, d.y);
+    }
+    for (std::size_t r = 0; r < runs; ++r) {
+        auto m = nnp::make_model(net, nnp::seed{w.seed});
+        nnp::trainer t(m, nnp::softmax_cross_entropy, opt);
+        float loss = 0;
+        const auto t0 = clock_type::now();
+        for (std::size_t k = 0; k < steps; ++k) loss = t.step(d.x, d.y);
+        const auto t1 = clock_type::now();
+        res.us.push_back(micros(t1 - t0) / static_cast<double>(steps));
+        res.final_loss = loss;
+        res.accuracy = nnp::accuracy(m.forward(d.x, nnp::mode::eval), d.y);
+    }
+    return res;
+}
+
+const auto w4_pipe = nnp::pipeline(nnp::data_spec<nnp::features<4>, nnp::classes<3>>{}, bench::w1_net,
+                                   nnp::softmax_cross_entropy, nnp::adam{.lr = bench::workloads[3].lr});
+
+// W4: one probe = a 20-step recorded mini-run of the W1 model plus the batch-invariance check.
+result time_w4(const bench::workload& w, const bench::iris_ds& d, std::size_t reps, std::size_t runs) {
+    result res{w.id};
+    res.steps = reps;
+    auto once = [&] {
+        const auto rec = nnp::mini_run(w4_pipe, d,
+                                       nnp::run_options{.run_seed = nnp::seed{w.seed},
+                                                        .steps = bench::w4_train_steps,
+                                                        .record = true});
+        const nnp::verdict v = nnp::batch_invariance(w4_pipe, d);
+        res.final_loss = rec.loss.back();
+        res.accuracy = rec.accuracy.back();
+        res.passed = res.passed && v.passed;
+        if (!v.passed) std::fprintf(stderr, "W4: %s\n", v.explanation.c_str());
+    };
+    once();  // warm-up
+    for (std::size_t r = 0; r < runs; ++r) {
+        const auto t0 = clock_type::now();
+        for (std::size_t k = 0; k < reps; ++k) once();
+        const auto t1 = clock_type::now();
+        res.us.push_back(micros(t1 - t0) / static_cast<double>(reps));
+    }
+    return res;
+}
+
+// ---- export for the peers ----------------------------------------------------------------
+
+void write_raw(const std::string& path, const void* p, std::size_t bytes) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(static_cast<const char*>(p), static_cast<std::streamsize>(bytes));
+    if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+// Writes X (float32, row-major), y (int32) and the model's initial parameters, and returns
+// the manifest fields naming them. Dense weights are (in x out), row-major, as nnprobe
+// stores them; biases follow.
+template <class Net, class DS>
+std::string export_case(const std::string& dir, const std::string& tag, const Net& net, const DS& d,
+                        std::uint64_t seed) {
+    std::string fields;
+    const std::size_t n = d.x.shape()[0], f = d.x.shape()[1];
+    write_raw(dir + "/" + tag + "_x.f32", d.x.data(), n * f * sizeof(float));
+    std::vector<std::int32_t> y(d.y.begin(), d.y.end());
+    write_raw(dir + "/" + tag + "_y.i32", y.data(), y.size() * sizeof(std::int32_t));
+    fields += " rows " + std::to_string(n) + " features " + std::to_string(f) + " x " + tag +
+              "_x.f32 y " + tag + "_y.i32";
+    auto m = nnp::make_model(net, nnp::seed{seed});
+    std::size_t k = 0;
+    for (const auto& p : m.params()) {
+        const std::string name = tag + "_p" + std::to_string(k) + ".f32";
+        write_raw(dir + "/" + name, p.value, p.size * sizeof(float));
+        fields += " p" + std::to_string(k) + " " + name;
+        ++k;
+    }
+    fields += " params " + std::to_string(k);
+    return fields;
+}
+
+void export_all(const std::string& dir, const std::string& data_dir) {
+    const auto d1 = bench::w1_data(data_dir);
+    const auto d2 = bench::w2_data(data_dir);
+    const auto d3 = bench::w3_data();
+    std::ofstream man(dir + "/manifest.txt");
+    auto head = [](const bench::workload& w, std::size_t hidden, std::size_t classes) {
+        char lr[32];
+        std::snprintf(lr, sizeof lr, "%.17g", w.lr);
+        return std::string(w.id) + " hidden " + std::to_string(hidden) + " classes " +
+               std::to_string(classes) + " opt " + w.opt + " lr " + lr + " steps " +
+               std::to_string(w.steps) + " smoke_steps " + std::to_string(w.smoke_steps) +
+               " seed " + std::to_string(w.seed);
+    };
+    const auto& W = bench::workloads;
+    man << head(W[0], 16, 3) << export_case(dir, "W1", bench::w1_net, d1, W[0].seed) << "\n";
+    man << head(W[1], 128, 10) << export_case(dir, "W2", bench::w2_net, d2, W[1].seed) << "\n";
+    man << head(W[2], 256, 10) << export_case(dir, "W3", bench::w3_net, d3, W[2].seed) << "\n";
+    // W4: the recorded run is W1's data and weights; the invariance part is the probe's own
+    // subset, model (run seed 1), warm-up and shuffle, exactly as batch_invariance builds them.
+    const nnp::probe_options o{};
+    const auto sub = nnp::detail::probe_subset(d1, o);
+    std::vector<std::int32_t> perm(sub.size());
+    std::iota(perm.begin(), perm.end(), 0);
+    nnp::rng(o.run_seed).fork(0x5eed).shuffle(perm.begin(), perm.end());
+    write_raw(dir + "/W4_perm.i32", perm.data(), perm.size() * sizeof(std::int32_t));
+    char tol[32];
+    std::snprintf(tol, sizeof tol, "%.17g", nnp::detail::invariance_tolerance<float>());
+    man << head(W[3], 16, 3) << " train_steps " << bench::w4_train_steps
+        << export_case(dir, "W4", bench::w1_net, d1, W[3].seed) << "\n";
+    std::string inv = export_case(dir, "W4inv", bench::w1_net, sub, o.run_seed.value);
+    man << "W4inv hidden 16 classes 3 opt adam lr " << W[3].lr << " warmup " << o.invariance_warmup
+        << " perm W4_perm.i32 tol " << tol << inv << "\n";
+    if (!man) throw std::runtime_error("cannot write " + dir + "/manifest.txt");
+}
+
+// ---- smoke expectations ------------------------------------------------------------------
+
+// What the smoke steps of each workload give for its seed (OPENBLAS_NUM_THREADS=1; another
+// CPU kernel may change the last bits, hence the tolerance).
+struct expectation {
+    const char* id;
+    double loss;
+    double accuracy;
+};
+constexpr expectation expected[] = {
+    {"W1", NAN, NAN},
+    {"W2", NAN, NAN},
+    {"W3", NAN, NAN},
+    {"W4", NAN, NAN},
+};
+
+void print_json(const result& r, const char* unit) {
+    std::printf("{\"impl\": \"nnprobe\", \"workload\": \"%s\", \"unit\": \"%s\", \"us\": %.6g, "
+                "\"runs_us\": [",
+                r.id.c_str(), unit, r.median());
+    for (std::size_t i = 0; i < r.us.size(); ++i) std::printf("%s%.6g", i ? ", " : "", r.us[i]);
+    std::printf("], \"steps\": %zu, \"final_loss\": %.9g, \"accuracy\": %.9g, \"passed\": %s}\n",
+                r.steps, r.final_loss, r.accuracy, r.passed ? "true" : "false");
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t runs = 5;
+    bool smoke = false;
+    std::string only, export_dir, data_dir = NNP_DATA_DIR;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "nnprobe_bench: %s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--runs") runs = std::stoul(value());
+        else if (a == "--workload") only = value();
+        else if (a == "--export") export_dir = value();
+        else if (a == "--data-dir") data_dir = value();
+        else if (a == "--smoke") smoke = true;
+        else {
+            std::fprintf(stderr,
+                         "usage: nnprobe_bench [--runs N] [--workload W1,W2,...] [--smoke] "
+                         "[--export DIR] [--data-dir DIR]\n");
+            return 2;
+        }
+    }
+    try {
+        if (!export_dir.empty()) {
+            export_all(export_dir, data_dir);
+            return 0;
+        }
+        if (smoke) runs = 1;
+        auto wanted = [&](const char* id) { return only.empty() || only.find(id) != std::string::npos; };
+        auto steps_of = [&](const bench::workload& w) { return smoke ? w.smoke_steps : w.steps; };
+        const auto& W = bench::workloads;
+        std::vector<result> results;
+        if (wanted("W1") || wanted("W4")) {
+            const auto d1 = bench::w1_data(data_dir);
+            if (wanted("W1")) {
+                results.push_back(time_training(W[0], bench::w1_net, d1, nnp::adam{.lr = W[0].lr},
+                                                steps_of(W[0]), runs));
+                print_json(results.back(), "us/step");
+            }
+            if (wanted("W4")) {
+                results.push_back(time_w4(W[3], d1, steps_of(W[3]), runs));
+                print_json(results.back(), "us/probe");
+            }
+        }
+        if (wanted("W2")) {
+            results.push_back(time_training(W[1], bench::w2_net, bench::w2_data(data_dir),
+                                            nnp::adam{.lr = W[1].lr}, steps_of(W[1]), runs));
+            print_json(results.back(), "us/step");
+        }
+        if (wanted("W3")) {
+            // The data set on the heap like everything else; 784 x 64 floats.
+            results.push_back(time_training(W[2], bench::w3_net, bench::w3_data(),
+                                            nnp::sgd{.lr = W[2].lr}, steps_of(W[2]), runs));
+            print_json(results.back(), "us/step");
+        }
+        if (!smoke) return 0;
+
+        // The smoke checks: right losses and accuracies for the seed, a passing invariance
+        // probe, and W4's recorded run equal to W1's first 20 steps (same model, data, seed).
+        int bad = 0;
+        double w1_loss = NAN, w4_loss = NAN;
+        for (const auto& r : results) {
+            if (r.id == "W1") w1_loss = r.final_loss;
+            if (r.id == "W4") w4_loss = r.final_loss;
+            for (const auto& e : expected) {
+                if (r.id != e.id) continue;
+                const bool loss_ok = std::abs(r.final_loss - e.loss) <= 1e-3 * std::max(1.0, std::abs(e.loss));
+                const bool acc_ok = std::abs(r.accuracy - e.accuracy) < 1e-9;
+                if (!loss_ok || !acc_ok || !r.passed || !std::isfinite(r.final_loss)) {
+                    std::fprintf(stderr, "FAIL %s: loss %.9g (expected %.9g), accuracy %.9g (expected %.9g)%s\n",
+                                 e.id, r.final_loss, e.loss, r.accuracy, e.accuracy,
+                                 r.passed ? "" : ", batch invariance failed");
+                    ++bad;
+                }
+            }
+        }
+        if (std::isfinite(w1_loss) && std::isfinite(w4_loss) &&
+            std::abs(w1_loss - w4_loss) > 1e-6 * std::max(1.0, std::abs(w1_loss))) {
+            std::fprintf(stderr, "FAIL W4's recorded run ends at loss %.9g, W1's first 20 steps at %.9g\n",
+                         w4_loss, w1_loss);
+            ++bad;
+        }
+        std::printf("smoke: %s\n", bad ? "FAILED" : "ok");
+        return bad ? 1 : 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "nnprobe_bench: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,80 @@
+#pragma once
+// The benchmark workloads of DESIGN §7, defined once: data, networks, seeds, optimisers and
+// step counts. nnprobe_bench runs them and exports them (data and initial weights, bit for
+// bit) so that the PyTorch and dlib peers train the very same model from the very same start.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nnprobe/nnprobe.hpp>
+
+namespace bench {
+
+using iris_ds = nnp::dataset<nnp::features<4>, nnp::classes<3>>;
+using digits_ds = nnp::dataset<nnp::features<64>, nnp::classes<10>>;
+using synth_ds = nnp::dataset<nnp::features<784>, nnp::classes<10>>;
+
+inline constexpr auto w1_net = nnp::input<4> | nnp::dense<16> | nnp::relu | nnp::dense<3>;
+inline constexpr auto w2_net = nnp::input<64> | nnp::dense<128> | nnp::relu | nnp::dense<10>;
+inline constexpr auto w3_net = nnp::input<784> | nnp::dense<256> | nnp::relu | nnp::dense<10>;
+
+// What every implementation must do for one workload.
+struct workload {
+    const char* id;
+    std::size_t steps;        // timed steps per run (W4: repetitions of the whole probe)
+    std::size_t smoke_steps;  // steps (W4: repetitions) in --smoke mode
+    std::uint64_t seed;       // model seed
+    const char* opt;          // "adam" or "sgd"
+    double lr;
+};
+
+// W4 trains the W1 model for 20 recorded steps (seed 7) and then runs the batch-invariance
+// probe with its defaults: a stratified 24-sample subset, run seed 1, 3 warm-up steps, each
+// sample alone and the batch shuffled.
+inline constexpr workload workloads[] = {
+    {"W1", 2000, 20, 7, "adam", 1e-2},
+    {"W2", 500, 20, 3, "adam", 1e-3},
+    {"W3", 200, 10, 11, "sgd", 1e-2},
+    {"W4", 40, 1, 7, "adam", 1e-2},
+};
+inline constexpr std::size_t w4_train_steps = 20;
+
+// W1: 32 Iris samples spread over the three classes (rows k*150/32), standardised on
+// themselves.
+inline iris_ds w1_data(const std::string& data_dir) {
+    const auto all = nnp::load_csv<nnp::features<4>, nnp::classes<3>>(data_dir + "/iris.csv");
+    std::vector<std::size_t> rows;
+    for (std::size_t k = 0; k < 32; ++k) rows.push_back(k * all.size() / 32);
+    auto d = nnp::subset(all, rows);
+    nnp::standardise(d);
+    return d;
+}
+
+// W2: the first 64 digits, standardised on themselves.
+inline digits_ds w2_data(const std::string& data_dir) {
+    auto d = nnp::take(nnp::load_csv<nnp::features<64>, nnp::classes<10>>(data_dir + "/digits.csv"), 64);
+    nnp::standardise(d);
+    return d;
+}
+
+// W3: there is no MNIST here: 64 synthetic 784-feature samples, 10 classes (label i % 10),
+// each a class centroid plus unit noise, all drawn from a seeded nnp::rng (same bits
+// everywhere).
+inline synth_ds w3_data() {
+    constexpr std::size_t n = 64, f = 784, c = 10;
+    nnp::rng r(nnp::seed{2024});
+    std::vector<float> mu(c * f);
+    for (auto& v : mu) v = static_cast<float>(0.5 * r.normal());
+    synth_ds d;
+    d.x = nnp::matrix<float>(std::array<std::size_t, 2>{n, f});
+    d.y.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        d.y[i] = static_cast<int>(i % c);
+        for (std::size_t j = 0; j < f; ++j)
+            d.x(i, j) = mu[(i % c) * f + j] + static_cast<float>(r.normal());
+    }
+    return d;
+}
+
+}  // namespace bench

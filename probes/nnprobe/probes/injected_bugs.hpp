@@ -1,0 +1,95 @@
+#pragma once
+// A zoo of real pipeline bugs, written against the public stage and layer concepts exactly
+// as a user would write them. The probes' own tests and the demo inject them into healthy
+// pipelines; use them to prove that your suite catches what it should.
+#include <algorithm>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <nnprobe/pipeline.hpp>
+
+namespace nnp::bugs {
+
+// Bug class 1: the batcher shuffles the inputs but takes the labels in data-set order.
+struct misaligned_batcher {
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+        constexpr std::size_t w = DS::features_type::size;
+        std::vector<std::size_t> order(ds.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        rng(s).fork(step).shuffle(order.begin(), order.end());
+        out.resize(ds.size());
+        for (std::size_t i = 0; i < ds.size(); ++i) {
+            std::copy_n(ds.x.data() + order[i] * w, w, out.x.data() + i * w);
+            out.y[i] = ds.y[i];  // BUG: should be ds.y[order[i]]
+        }
+    }
+};
+
+// Bug class 2: a feature mask meant for the columns, applied to the rows (samples).
+struct wrong_axis_mask {
+    void operator()(matrix<float>& x) const {
+        const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = 0; c < cols; ++c)
+                if (r % 4 == 3) x(r, c) = 0;  // BUG: meant `c % 4 == 3`
+    }
+};
+
+// Bug class 2: a mask that zeroes all the data (the drop probability used as the keep one).
+struct zeroing_mask {
+    void operator()(matrix<float>& x) const {
+        for (auto& v : x) v *= 0.0f;
+    }
+};
+
+// Bug class 5: a layer added to the network but bypassed by its own forward pass.
+struct bypassed_scale : layer_base<bypassed_scale> {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "bypassed_scale"; }
+    template <class T, class In>
+    struct impl {
+        vector<T> gain = detail::filled_vector<T>(In::size, T(1)), dgain = detail::filled_vector<T>(In::size, T(0));
+        template <class F>
+        void for_each_param(F&& f) { f("gain", gain, dgain); }
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {
+            detail::copy_into(y, x);  // BUG: should be y = x * gain
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
+            if (dx) detail::copy_into(*dx, dy);
+            dgain.fill(T(0));  // consistent with the forward: the gain has no effect
+        }
+    };
+};
+
+// Bug class 8: a centring layer that subtracts the batch mean in evaluation too.
+struct batch_centre {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    static constexpr bool couples_batch = true;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "batch_centre"; }
+    template <class T, class In>
+    struct impl {
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {  // BUG: ignores the mode
+            centre(x, y);
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
+            if (dx) centre(dy, *dx);  // centring is linear and self-adjoint
+        }
+        static void centre(const matrix<T>& a, matrix<T>& b) {
+            const std::size_t rows = a.shape()[0], cols = a.shape()[1];
+            for (std::size_t c = 0; c < cols; ++c) {
+                T m = 0;
+                for (std::size_t r = 0; r < rows; ++r) m += a(r, c);
+                m /= static_cast<T>(rows);
+                for (std::size_t r = 0; r < rows; ++r) b(r, c) = a(r, c) - m;
+            }
+        }
+    };
+};
+
+}  // namespace nnp::bugs
