@@ -32,7 +32,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j2
 
 demo: build
-	./$(BUILD)/src/nnprobe-demo
+	./$(BUILD)/src/nnprobe-demo examples/data/iris.csv $(BUILD)/nnprobe-report.html
 
 # Unit and compile-fail tests in the normal build, then the sanitizer build; the last line
 # is the plain `N passed, N failed` summary of both.

@@ -353,27 +353,34 @@ private:
 // check's own message is printed.
 struct invalid_model {};
 
+// The whole-graph checks (C3, C4), for each user-facing entry point that takes a graph
+// (make_model, pipeline). A macro, because g++ counts every nested call as one more line
+// before the message: the static_assert must stand in the entry point itself. It expands to
+// an if-else chain whose final `else` the entry point completes.
+#define NNP_DETAIL_CHECK_WHOLE_GRAPH(G, INVALID)                                                  \
+    if constexpr (::nnp::detail::structure<G>::first_unreachable != ::nnp::detail::npos) {       \
+        constexpr std::size_t nnp_i_ = ::nnp::detail::structure<G>::first_unreachable;          \
+        static_assert(::nnp::detail::node_does_not_reach_output<                                 \
+                          ::nnp::detail::node_ref<nnp_i_, ::nnp::detail::layer_at<G, nnp_i_>>>::value, \
+                      "nnprobe: C4: a node does not reach the output: it is declared, then "     \
+                      "bypassed. Join it back (add<...>/concat<...>) or remove it");             \
+        return INVALID{};                                                                        \
+    } else if constexpr (!::nnp::detail::structure<G>::has_nonlinearity) {                       \
+        constexpr std::size_t nnp_last_ = G::size - 1;                                           \
+        static_assert(::nnp::detail::network_is_affine_in_its_input<                             \
+                          ::nnp::detail::node_ref<0, ::nnp::detail::shape_at<G, 0>>,             \
+                          ::nnp::detail::node_ref<nnp_last_, ::nnp::detail::layer_at<G, nnp_last_>>>::value, \
+                      "nnprobe: C3: the whole network is affine in its input: no nonlinear "     \
+                      "node on any path. Insert relu/tanh/..., or mark it nnp::linear_ok");      \
+        return INVALID{};                                                                        \
+    } else
+
 // The user-facing entry point, and where the whole-graph checks (C3, C4) fire.
 template <class T = float, class G>
 auto make_model(const G& g, seed s = {}) {
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_model{};  // a check already failed where the graph was written
-    } else if constexpr (detail::structure<G>::first_unreachable != detail::npos) {
-        constexpr std::size_t i = detail::structure<G>::first_unreachable;
-        static_assert(detail::node_does_not_reach_output<
-                          detail::node_ref<i, detail::layer_at<G, i>>>::value,
-                      "nnprobe: C4: a node does not reach the output: it is declared, then "
-                      "bypassed. Join it back (add<...>/concat<...>) or remove it");
-        return invalid_model{};
-    } else if constexpr (!detail::structure<G>::has_nonlinearity) {
-        constexpr std::size_t last = G::size - 1;
-        static_assert(detail::network_is_affine_in_its_input<
-                          detail::node_ref<0, detail::shape_at<G, 0>>,
-                          detail::node_ref<last, detail::layer_at<G, last>>>::value,
-                      "nnprobe: C3: the whole network is affine in its input: no nonlinear "
-                      "node on any path. Insert relu/tanh/..., or mark it nnp::linear_ok");
-        return invalid_model{};
-    } else {
+    } else NNP_DETAIL_CHECK_WHOLE_GRAPH(G, invalid_model) {
         return model<T, G>(g, s);
     }
 }

@@ -100,13 +100,21 @@ constexpr bool head_outputs_probabilities() {
 
 // Diagnostic stand-ins: g++ shows them, filled in, on the line after the message.
 template <class Head, class Loss>
-struct softmax_output_fed_to_a_loss_that_expects_logits : std::false_type {};
+struct softmax_output_fed_to_a_loss_that_expects_logits {
+    static constexpr bool value = false;
+};
 template <class OutputShape, class Labels>
-struct output_width_differs_from_labels : std::false_type {};
+struct output_width_differs_from_labels {
+    static constexpr bool value = false;
+};
 template <class DataFeatures, class NetworkInput>
-struct data_shape_differs_from_network_input : std::false_type {};
+struct data_shape_differs_from_network_input {
+    static constexpr bool value = false;
+};
 template <class Loss, class Labels>
-struct loss_does_not_fit_the_labels : std::false_type {};
+struct loss_does_not_fit_the_labels {
+    static constexpr bool value = false;
+};
 
 // C5: does the output fit the loss and the labels?
 template <class G, class Loss, class L>
@@ -171,12 +179,12 @@ struct pipeline_t {
 // The result of pipeline() after a failed check: inert, so only that message is printed.
 struct invalid_pipeline {};
 
-// The user-facing entry point, where C5 and C6 fire.
+// The user-facing entry point, where C5 and C6 fire (and C3, C4 as in make_model).
 template <class F, class L, class G, class Loss, class Opt>
 constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_pipeline{};  // the graph's own check already spoke
-    } else if constexpr (!std::is_same_v<F, detail::shape_at<G, 0>>) {
+    } else NNP_DETAIL_CHECK_WHOLE_GRAPH(G, invalid_pipeline) if constexpr (!std::is_same_v<F, detail::shape_at<G, 0>>) {
         static_assert(detail::data_shape_differs_from_network_input<F, detail::shape_at<G, 0>>::value,
                       "nnprobe: C6: the data's feature shape differs from the network's input "
                       "shape (node 0)");

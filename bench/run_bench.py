@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""`make bench`: nnprobe beside PyTorch and dlib on the workloads of DESIGN §7 (issue 4).
+
+    python3 bench/run_bench.py [--build build] [--reps 5] [--no-install]
+
+1. Installs the peers when missing (Debian's python3-torch and libdlib-dev; as root, with
+   apt-get). A peer that cannot be installed is reported and left out; the others still run.
+2. Configures (reconfigures when dlib arrived after the build was configured) and builds the
+   benchmark programs with full optimisation.
+3. Exports the workloads from nnprobe_bench (data, initial weights, settings) so that every
+   implementation trains the same model from the same start.
+4. Runs nnprobe, torch, dlib, nnprobe, torch, dlib, ... (interleaved, --reps times, one thread:
+   OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)) and takes medians.
+5. Times the process that runs the four-check doctest suite on the Iris MLP (median of 5), the
+   compilation of its model translation unit with the project's flags (median of 3), and the
+   peak memory of a W3 run.
+6. Prints the table and writes BUILD/bench/results.json.
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch is importable only from here
+WORKLOADS = ["W1", "W2", "W3", "W4"]
+TARGETS = {"W1": 2.0, "W2": 60.0, "W3": 600.0, "W4": 150.0}  # us (W4: total of one probe)
+SUITE_TARGET_MS, COMPILE_TARGET_S = 50.0, 5.0
+ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def ok(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw).returncode == 0
+
+
+def torch_available():
+    return os.path.exists(TORCH_PYTHON) and ok([TORCH_PYTHON, "-c", "import torch"])
+
+
+def dlib_available():
+    return ok(["pkg-config", "--exists", "dlib-1"])
+
+
+def install_peers():
+    """apt-get install what is missing, one package at a time so one failure spares the other."""
+    missing = [pkg for pkg, have in (("python3-torch", torch_available), ("libdlib-dev", dlib_available))
+               if not have()]
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        for pkg in missing:
+            say(f"peer missing: {pkg} (not root or no apt-get: install it to compare with it); "
+                "continuing without it")
+        return
+    say(f"installing peers: {' '.join(missing)}")
+    apt_env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], env=apt_env)
+    for pkg in missing:
+        p = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", pkg],
+                           env=apt_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if p.returncode:
+            say(f"peer {pkg} could not be installed; continuing without it:\n  "
+                + p.stderr.strip().replace("\n", "\n  "))
+
+
+def configure_and_build(build):
+    if not os.path.exists(os.path.join(build, "build.ninja")):
+        subprocess.run(["meson", "setup", build], cwd=ROOT, check=True)
+    targets = json.loads(subprocess.run(["meson", "introspect", "--targets", build], cwd=ROOT,
+                                        check=True, capture_output=True, text=True).stdout)
+    names = {t["name"] for t in targets}
+    if dlib_available() and "dlib_bench" not in names:
+        say("dlib was installed after this build was configured: reconfiguring")
+        subprocess.run(["meson", "setup", "--reconfigure", build], cwd=ROOT, check=True)
+        targets = json.loads(subprocess.run(["meson", "introspect", "--targets", build], cwd=ROOT,
+                                            check=True, capture_output=True, text=True).stdout)
+    paths = {}
+    for t in targets:
+        if t["name"] in ("nnprobe_bench", "dlib_bench", "suite_process"):
+            paths[t["name"]] = t["filename"][0]
+    build_targets = [os.path.relpath(p, os.path.join(ROOT, build) if not os.path.isabs(build) else build)
+                     for p in paths.values()]
+    subprocess.run(["ninja", "-C", build] + build_targets, cwd=ROOT, check=True)
+    return paths
+
+
+def json_lines(text):
+    return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+
+
+def run_impl(cmd):
+    p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, cwd=ROOT)
+    if p.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {p.returncode}):\n{p.stdout}{p.stderr}")
+    return json_lines(p.stdout)
+
+
+def peak_rss_kb(cmd):
+    """Peak resident memory of a process that runs W3 alone: each program reports its own
+    VmHWM (getrusage's ru_maxrss would count the Python parent's pages from before exec)."""
+    r = [x for x in run_impl(cmd) if x["workload"] == "W3"]
+    return r[0]["peak_rss_kb"] if r else None
+
+
+def time_suite_process(exe, n=5):
+    times = []
+    subprocess.run([exe], env=ENV, capture_output=True, cwd=ROOT)  # warm the page cache
+    for _ in range(n):
+        t0 = time.perf_counter()
+        p = subprocess.run([exe], env=ENV, capture_output=True, text=True, cwd=ROOT)
+        times.append((time.perf_counter() - t0) * 1e3)
+        if p.returncode:
+            raise RuntimeError(f"the suite process failed:\n{p.stdout}{p.stderr}")
+    return statistics.median(times), times
+
+
+def time_model_tu(build, n=3):
+    """Compile suite_model.cpp alone with the exact command meson uses (the project's flags)."""
+    with open(os.path.join(build, "compile_commands.json")) as f:
+        cmds = json.load(f)
+    entry = next(c for c in cmds if c["file"].endswith("bench/suite_model.cpp"))
+    args = shlex.split(entry["command"]) if "command" in entry else entry["arguments"]
+    out = os.path.join(os.path.abspath(build), "bench", "model_tu_timing.o")
+    cleaned, skip = [], False
+    for a in args:  # our own output file, no dependency file
+        if skip:
+            skip = False
+            continue
+        if a in ("-o", "-MF", "-MQ", "-MT"):
+            skip = True
+            continue
+        if a in ("-MD", "-MMD"):
+            continue
+        cleaned.append(a)
+    cleaned += ["-o", out]
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(cleaned, cwd=entry["directory"], check=True)
+        times.append(time.perf_counter() - t0)
+    os.remove(out)
+    return statistics.median(times), times, " ".join(cleaned)
+
+
+def fmt_us(v, wid):
+    if v is None:
+        return "-"
+    return f"{v / 1000:.3g} ms" if wid == "W4" else f"{v:.3g} us"
+
+
+def main():
+    ap = argparse.ArgumentParser(description="nnprobe beside PyTorch and dlib (DESIGN §7)")
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (>= 5)")
+    ap.add_argument("--no-install", action="store_true", help="do not apt-get the peers")
+    a = ap.parse_args()
+    build = a.build if os.path.isabs(a.build) else os.path.join(ROOT, a.build)
+
+    if not a.no_install:
+        install_peers()
+    paths = configure_and_build(build)
+    nnprobe, dlib, suite = paths["nnprobe_bench"], paths.get("dlib_bench"), paths["suite_process"]
+    have_torch = torch_available()
+    if not have_torch:
+        say(f"PyTorch: not importable from {TORCH_PYTHON} (Debian's python3-torch): left out")
+    if not dlib:
+        say("dlib: not built (libdlib-dev missing): left out")
+
+    out_dir = os.path.join(build, "bench")
+    export = os.path.join(out_dir, "export")
+    os.makedirs(export, exist_ok=True)
+    subprocess.run([nnprobe, "--export", export], check=True, cwd=ROOT)
+
+    impls = [("nnprobe", [nnprobe, "--runs", "1"])]
+    if have_torch:
+        impls.append(("torch", [TORCH_PYTHON, os.path.join(ROOT, "bench", "torch_bench.py"),
+                                "--data", export, "--runs", "1"]))
+    if dlib:
+        impls.append(("dlib", [dlib, "--data", export, "--runs", "1"]))
+
+    samples = {w: {name: [] for name, _ in impls} for w in WORKLOADS}
+    last = {w: {} for w in WORKLOADS}
+    for rep in range(a.reps):
+        for name, cmd in impls:
+            say(f"rep {rep + 1}/{a.reps}: {name}")
+            for r in run_impl(cmd):
+                samples[r["workload"]][name].append(r["us"])
+                last[r["workload"]][name] = r
+
+    say("suite process (four-check doctest suite on the Iris MLP) ...")
+    suite_ms, suite_runs = time_suite_process(suite)
+    say("compiling the model translation unit (bench/suite_model.cpp) ...")
+    tu_s, tu_runs, tu_cmd = time_model_tu(build)
+    say("peak memory of a W3 run ...")
+    rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"]) for name, cmd in impls}
+
+    results = {}
+    for w in WORKLOADS:
+        e = {"unit": "us per probe (total)" if w == "W4" else "us per step", "target_us": TARGETS[w]}
+        for name in ("nnprobe", "torch", "dlib"):
+            s = samples[w].get(name)
+            r = last[w].get(name)
+            e[name] = statistics.median(s) if s else None
+            e[f"{name}_runs_us"] = s or []
+            e[f"{name}_final_loss"] = r["final_loss"] if r else None
+            e[f"{name}_accuracy"] = r["accuracy"] if r else None
+            if w == "W4":
+                e[f"{name}_invariance_passed"] = r["passed"] if r else None
+            e[f"{name}_steps"] = r["steps"] if r else None
+        results[w] = e
+    results["suite_process_ms"] = suite_ms
+    results["suite_process_runs_ms"] = suite_runs
+    results["model_tu_compile_s"] = tu_s
+    results["model_tu_compile_runs_s"] = tu_runs
+    results["model_tu_compile_command"] = tu_cmd
+    results["w3_peak_rss_kb"] = rss.get("nnprobe")
+    results["w3_peak_rss_kb_torch"] = rss.get("torch")
+    results["w3_peak_rss_kb_dlib"] = rss.get("dlib")
+    results["reps"] = a.reps
+    results["env"] = {"OPENBLAS_NUM_THREADS": "1", "torch_threads": 1, "nproc": os.cpu_count()}
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+
+    def ratio(x, y):
+        return f"{x / y:.1f}x" if x is not None and y else "-"
+
+    rows = [("workload", "nnprobe", "torch", "dlib", "torch/nnprobe", "dlib/nnprobe", "target")]
+    for w in WORKLOADS:
+        e = results[w]
+        met = e["nnprobe"] is not None and e["nnprobe"] <= TARGETS[w]
+        rows.append((w, fmt_us(e["nnprobe"], w), fmt_us(e["torch"], w), fmt_us(e["dlib"], w),
+                     ratio(e["torch"], e["nnprobe"]), ratio(e["dlib"], e["nnprobe"]),
+                     f"<= {fmt_us(TARGETS[w], w)} {'met' if met else 'MISSED'}"))
+    rows.append(("suite process", f"{suite_ms:.1f} ms", "", "", "", "",
+                 f"<= {SUITE_TARGET_MS:g} ms {'met' if suite_ms <= SUITE_TARGET_MS else 'MISSED'}"))
+    rows.append(("model TU compile", f"{tu_s:.2f} s", "", "", "", "",
+                 f"<= {COMPILE_TARGET_S:g} s {'met' if tu_s <= COMPILE_TARGET_S else 'MISSED'}"))
+    rows.append(("W3 peak RSS", f"{rss.get('nnprobe') or 0:,} KB",
+                 f"{rss['torch']:,} KB" if rss.get("torch") else "-",
+                 f"{rss['dlib']:,} KB" if rss.get("dlib") else "-", "", "", ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    say("")
+    say(f"medians of {a.reps} interleaved runs, one core (W1-W3 per step, W4 per probe)")
+    for i, r in enumerate(rows):
+        say("| " + " | ".join(c.ljust(widths[k]) for k, c in enumerate(r)) + " |")
+        if i == 0:
+            say("|" + "|".join("-" * (wd + 2) for wd in widths) + "|")
+    say("")
+    say("final loss / training accuracy of the last run (same start, same data, same steps):")
+    for w in WORKLOADS:
+        e = results[w]
+        parts = []
+        for name in ("nnprobe", "torch", "dlib"):
+            if e[name] is not None:
+                extra = "" if w != "W4" else (", invariance " + ("pass" if e[f"{name}_invariance_passed"] else "FAIL"))
+                parts.append(f"{name} {e[f'{name}_final_loss']:.6g} / {100 * e[f'{name}_accuracy']:.1f}%{extra}")
+        say(f"  {w} ({e['nnprobe_steps']} {'probes' if w == 'W4' else 'steps'}): " + "; ".join(parts))
+    say(f"\nwrote {os.path.relpath(os.path.join(out_dir, 'results.json'), ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+// The standard probe suite as doctest test cases, from one declaration: this file is a
+// complete test program. Run it with doctest's usual options, e.g. `-tc='iris-mlp/*'`,
+// `-r=junit`.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <nnprobe/probes.hpp>
+#include <nnprobe/probes/doctest.hpp>
+
+using namespace nnp;
+
+constexpr auto iris_mlp = input<4> | dense<16> | relu | dense<3>;
+
+const auto iris_pipe = pipeline(data<features<4>, classes<3>>, iris_mlp, softmax_cross_entropy,
+                                adam{.lr = 1e-2}).transform(standardised);
+
+const auto& iris() {
+    static const auto d = load_csv<features<4>, classes<3>>(NNP_DATA_DIR "/iris.csv");
+    return d;
+}
+
+// Four test cases: iris-mlp/overfits, iris-mlp/gradients_flow, iris-mlp/all_layers_change,
+// iris-mlp/batch_invariance.
+NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
+
+// Or inside one test case, on other seeds:
+TEST_CASE("iris-mlp on seeds 1-3") {
+    for (std::uint64_t s = 1; s <= 3; ++s) NNP_CHECK_PROBES(iris_pipe, iris(), probe_options{.run_seed = seed{s}});
+}
