@@ -89,6 +89,21 @@ TEST_CASE("bug 1: labels shuffled apart from their inputs in the batcher") {
     expect_red([&] { return overfits(digits_bug, digits()); }, "overfits", {"labels"});
 }
 
+TEST_CASE("bug 1: outputs gathered in the wrong order") {
+    expect_red([&] { return batch_invariance(iris_pipe.gathered(bugs::reversed_gather{}), iris()); },
+               "batch_invariance", {"yet every node agrees", "gather stage"});
+    expect_red([&] { return batch_invariance(digits_pipe.gathered(bugs::reversed_gather{}), digits()); },
+               "batch_invariance", {"gathered output differs"});
+    // and a gather stage that restores an order is fine
+    struct identity_gather {
+        void operator()(std::size_t rows, std::vector<std::size_t>& order) const {
+            order.resize(rows);
+            for (std::size_t i = 0; i < rows; ++i) order[i] = i;
+        }
+    };
+    NNP_CHECK_PROBES(iris_pipe.gathered(identity_gather{}), iris());
+}
+
 TEST_CASE("bug 2: a mask on the wrong axis, or one that zeroes the data") {
     expect_red([&] { return overfits(iris_pipe.transform(wrong_axis_mask{}), iris()); }, "overfits",
                {"not below", "zeroed by a mask"});

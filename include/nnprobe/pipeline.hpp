@@ -11,6 +11,9 @@
 //              training step; must be a pure function of its arguments.
 //   transform  t(x) const: change a batch's features in place; optional t.fit(ds), called
 //              once per run on the run's training data before the first step.
+//   gather     g(rows, order) const: fill `order` (rows entries) so that the network's output
+//              row order[i] is the prediction for sample i of the batch; the loss, accuracy
+//              and inference see the gathered rows, and gradients flow back through them.
 // The checks that compare the parts (C5, C6) fire in pipeline().
 #include <numeric>
 #include <tuple>
@@ -81,7 +84,17 @@ struct standardised_t {
 };
 inline const standardised_t standardised{};
 
-template <class Data, class Net, class Loss, class Opt, class Batcher, class... Transforms>
+// Output gathering: which output row stands for which sample. The identity unless the
+// pipeline reorders (e.g. a batcher that sorts samples and a gather that restores the order).
+struct in_order_t {
+    void operator()(std::size_t rows, std::vector<std::size_t>& order) const {
+        order.resize(rows);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+    }
+};
+inline constexpr in_order_t in_order{};
+
+template <class Data, class Net, class Loss, class Opt, class Batcher, class Gather, class... Transforms>
 struct pipeline_t;
 
 namespace detail {
@@ -146,33 +159,40 @@ constexpr bool expects_logits() {
 }
 }  // namespace detail
 
-template <class Data, class Net, class Loss, class Opt, class Batcher, class... Transforms>
+template <class Data, class Net, class Loss, class Opt, class Batcher, class Gather, class... Transforms>
 struct pipeline_t {
     using data_type = Data;
     using dataset_type = typename Data::dataset_type;
     using graph_type = Net;
     using loss_type = Loss;
     using optimizer_type = Opt;
+    using gather_type = Gather;
 
     Net net;
     Loss loss;
     Opt optimizer;
     Batcher batcher;
+    Gather gather;
     std::tuple<Transforms...> transforms;
 
-    // A copy with another batcher, or with one more transform after the existing ones.
+    // A copy with another batcher, another output gathering, another optimiser, or one more
+    // transform after the existing ones.
     template <class B>
     constexpr auto batches(B b) const {
-        return pipeline_t<Data, Net, Loss, Opt, B, Transforms...>{net, loss, optimizer, b, transforms};
+        return pipeline_t<Data, Net, Loss, Opt, B, Gather, Transforms...>{net, loss, optimizer, b, gather, transforms};
+    }
+    template <class X>
+    constexpr auto gathered(X x) const {
+        return pipeline_t<Data, Net, Loss, Opt, Batcher, X, Transforms...>{net, loss, optimizer, batcher, x, transforms};
     }
     template <class X>
     constexpr auto transform(X x) const {
-        return pipeline_t<Data, Net, Loss, Opt, Batcher, Transforms..., X>{
-            net, loss, optimizer, batcher, std::tuple_cat(transforms, std::tuple<X>{x})};
+        return pipeline_t<Data, Net, Loss, Opt, Batcher, Gather, Transforms..., X>{
+            net, loss, optimizer, batcher, gather, std::tuple_cat(transforms, std::tuple<X>{x})};
     }
     template <class O>
     constexpr auto optimise_with(O o) const {
-        return pipeline_t<Data, Net, Loss, O, Batcher, Transforms...>{net, loss, o, batcher, transforms};
+        return pipeline_t<Data, Net, Loss, O, Batcher, Gather, Transforms...>{net, loss, o, batcher, gather, transforms};
     }
 };
 
@@ -207,7 +227,8 @@ constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
                       "class (softmax_cross_entropy), one per binary label, or the target's shape");
         return invalid_pipeline{};
     } else {
-        return pipeline_t<data_spec<F, L>, G, Loss, Opt, full_batch_t>{net, loss, opt, full_batch, {}};
+        return pipeline_t<data_spec<F, L>, G, Loss, Opt, full_batch_t, in_order_t>{net, loss, opt, full_batch,
+                                                                                in_order, {}};
     }
 }
 

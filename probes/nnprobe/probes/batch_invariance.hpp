@@ -25,7 +25,7 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
     const std::size_t n = sub.size(), nodes = G::size;
 
     // Every node's outputs for the whole batch.
-    run.infer(sub.x);
+    const matrix<T> ref_out = run.infer(sub.x);  // what the pipeline returns, gathered
     std::vector<matrix<T>> ref;
     std::vector<double> scale;
     for (std::size_t i = 0; i < nodes; ++i) {
@@ -38,9 +38,9 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
     verdict v;
     v.check = "batch_invariance";
     v.threshold = detail::invariance_tolerance<T>();
-    // Compare row `row` of every node with row `ref_row` of the batch run; report the first
-    // node that diverges.
-    auto compare = [&](std::size_t row, std::size_t sample, const char* how) -> bool {
+    // Compare row `row` of every node (and of the gathered output `out`) with row `sample` of
+    // the batch run; report the first node that diverges.
+    auto compare = [&](const matrix<T>& out, std::size_t row, std::size_t sample, const char* how) -> bool {
         for (std::size_t i = 0; i < nodes; ++i) {
             const auto& out = m.output(i);
             const std::size_t cols = out.shape()[1];
@@ -63,14 +63,27 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
                 sample, how, n, info.label(), worst, tol, v.hint);
             return false;
         }
+        // Every node agrees; the pipeline's output gathering must too.
+        double worst = 0;
+        for (std::size_t j = 0; j < out.shape()[1]; ++j)
+            worst = std::max(worst, std::abs(static_cast<double>(out(row, j)) - ref_out(sample, j)));
+        if (!(worst <= v.threshold * scale[nodes - 1])) {
+            v.measured = worst;
+            v.hint = "the pipeline's gather stage returns the outputs in another order than the samples";
+            v.explanation = fmt::format(
+                "batch_invariance: sample {} differs {} vs in its batch of {}, yet every node agrees: "
+                "the pipeline's gathered output differs (max |diff| = {:.3g}, tolerance {:.3g}); {}",
+                sample, how, n, worst, v.threshold * scale[nodes - 1], v.hint);
+            return false;
+        }
         return true;
     };
 
     matrix<float> one({1, sub.x.shape()[1]});
     for (std::size_t s = 0; s < n; ++s) {
         std::copy_n(sub.x.data() + s * one.size(), one.size(), one.data());
-        run.infer(one);
-        if (!compare(0, s, "alone")) return v;
+        const auto& out = run.infer(one);
+        if (!compare(out, 0, s, "alone")) return v;
     }
     std::vector<std::size_t> perm(n);
     std::iota(perm.begin(), perm.end(), std::size_t{0});
@@ -78,9 +91,9 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
     matrix<float> shuffled_x(sub.x.shape());
     const std::size_t w = sub.x.shape()[1];
     for (std::size_t r = 0; r < n; ++r) std::copy_n(sub.x.data() + perm[r] * w, w, shuffled_x.data() + r * w);
-    run.infer(shuffled_x);
+    const auto& out = run.infer(shuffled_x);
     for (std::size_t r = 0; r < n; ++r)
-        if (!compare(r, perm[r], "in a shuffled batch")) return v;
+        if (!compare(out, r, perm[r], "in a shuffled batch")) return v;
 
     v.passed = true;
     v.explanation = fmt::format(

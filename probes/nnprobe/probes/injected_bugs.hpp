@@ -27,6 +27,15 @@ struct misaligned_batcher {
     }
 };
 
+// Bug class 1: outputs gathered in the wrong order: meant to undo a reordering, it reverses
+// the rows of every batch (a no-op for one sample, so inference on single samples looks fine).
+struct reversed_gather {
+    void operator()(std::size_t rows, std::vector<std::size_t>& order) const {
+        order.resize(rows);
+        for (std::size_t i = 0; i < rows; ++i) order[i] = rows - 1 - i;  // BUG
+    }
+};
+
 // Bug class 2: a feature mask meant for the columns, applied to the rows (samples).
 struct wrong_axis_mask {
     void operator()(matrix<float>& x) const {

@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include <nnprobe/pipeline.hpp>
 
 #include "recorder.hpp"
@@ -40,9 +42,11 @@ public:
     double step(std::size_t k, Before before = nullptr, After after = nullptr) {
         pipe_.batcher(data_, k, seed_, batch_);
         apply_transforms(batch_.x);
-        const auto& out = model_.forward(to_scalar(batch_.x), mode::train);
-        const double l = static_cast<double>(pipe_.loss(out, target(batch_.y), model_.output_grad()));
+        const auto& out = gather(model_.forward(to_scalar(batch_.x), mode::train));
+        auto& grad = reorders ? gathered_grad_ : model_.output_grad();
+        const double l = static_cast<double>(pipe_.loss(out, target(batch_.y), grad));
         if constexpr (DS::is_classification) last_accuracy_ = accuracy(out, batch_.y);
+        if constexpr (reorders) scatter_gradient();
         model_.backward();
         if constexpr (!std::is_same_v<Before, std::nullptr_t>) before();
         opt_.step(model_.params());
@@ -56,7 +60,7 @@ public:
         detail::ensure_shape(infer_x_, x.shape()[0], x.shape()[1]);
         detail::copy_into(infer_x_, x);
         apply_transforms(infer_x_);
-        return model_.forward(to_scalar(infer_x_), mode::eval);
+        return gather(model_.forward(to_scalar(infer_x_), mode::eval));
     }
     // Loss and accuracy on a whole data set in evaluation mode.
     std::pair<double, double> evaluate(const DS& ds) {
@@ -73,6 +77,33 @@ public:
     double last_accuracy() const { return last_accuracy_; }
 
 private:
+    static constexpr bool reorders = !std::is_same_v<typename P::gather_type, in_order_t>;
+
+    // The pipeline's output gathering: rows reordered as its gather stage says.
+    const matrix<T>& gather(const matrix<T>& out) {
+        if constexpr (!reorders) return out;  // the common case costs nothing
+        const std::size_t rows = out.shape()[0], cols = out.shape()[1];
+        pipe_.gather(rows, order_);
+        if (order_.size() != rows)
+            throw error(fmt::format("nnprobe: the pipeline's gather stage gave {} rows for a batch of {}",
+                                    order_.size(), rows));
+        detail::ensure_shape(gathered_, rows, cols);
+        for (std::size_t i = 0; i < rows; ++i) {
+            if (order_[i] >= rows)
+                throw error(fmt::format("nnprobe: the pipeline's gather stage maps sample {} to output "
+                                        "row {} of a batch of {}", i, order_[i], rows));
+            std::copy_n(out.data() + order_[i] * cols, cols, gathered_.data() + i * cols);
+        }
+        return gathered_;
+    }
+    // d loss / d output: each gathered row's gradient goes back to the row it came from.
+    void scatter_gradient() {
+        auto& g = model_.output_grad();
+        g.fill(T(0));
+        const std::size_t cols = g.shape()[1];
+        for (std::size_t i = 0; i < order_.size(); ++i)
+            for (std::size_t j = 0; j < cols; ++j) g(order_[i], j) += gathered_grad_(i, j);
+    }
     template <class X>
     void fit(X& t) {
         if constexpr (requires { t.fit(data_); }) t.fit(data_);
@@ -107,6 +138,8 @@ private:
     optimizer_state<typename P::optimizer_type, T> opt_;
     batch<DS> batch_;
     matrix<float> infer_x_;
+    std::vector<std::size_t> order_;
+    matrix<T> gathered_, gathered_grad_;
     matrix<T> xbuf_, ybuf_;
     double last_accuracy_ = 0;
 };

@@ -1,0 +1,59 @@
+// Your own pipeline stages, plugged into a pipeline and probed as written: a batcher that
+// deals class-balanced mini-batches and a transform that clips outliers. (The
+// third kind of stage, output gathering, maps output rows back to samples: `.gathered(g)`
+// with g(rows, order); the default, nnp::in_order, is the identity.)
+#include <algorithm>
+#include <cstdio>
+#include <nnprobe/probes.hpp>
+
+using namespace nnp;
+
+// A batcher: fill `out` for training step `step`, as a pure function of its arguments.
+// Here: `per_class` samples of every class, drawn with the run's seed.
+struct balanced_batches {
+    std::size_t per_class = 2;
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+        constexpr std::size_t classes = DS::labels_type::count, w = DS::features_type::size;
+        std::vector<std::vector<std::size_t>> by_class(classes);
+        for (std::size_t i = 0; i < ds.size(); ++i) by_class[ds.y[i]].push_back(i);
+        rng r = rng(s).fork(step);
+        out.resize(classes * per_class);
+        std::size_t row = 0;
+        for (const auto& rows : by_class)
+            for (std::size_t k = 0; k < per_class; ++k, ++row) {
+                const std::size_t i = rows[r.below(rows.size())];
+                std::copy_n(ds.x.data() + i * w, w, out.x.data() + row * w);
+                out.y[row] = ds.y[i];
+            }
+    }
+};
+
+// A transform: change a batch's features in place (here: clip outliers to +-3, after the
+// standardisation before it).
+struct clip_outliers {
+    void operator()(matrix<float>& x) const {
+        for (auto& v : x) v = std::clamp(v, -3.0f, 3.0f);
+    }
+};
+
+constexpr auto iris_mlp = input<4> | dense<16> | relu | dense<3>;
+
+int main() {
+    const auto iris = load_csv<features<4>, classes<3>>(NNP_DATA_DIR "/iris.csv");
+    const auto pipe = pipeline(data<features<4>, classes<3>>, iris_mlp, softmax_cross_entropy, adam{.lr = 1e-2})
+                          .batches(balanced_batches{.per_class = 4})
+                          .transform(standardised)
+                          .transform(clip_outliers{});
+    bool ok = true;
+    for (const auto& v : probe_suite(pipe, iris)) {
+        std::printf("%s %s\n", v.passed ? "PASS" : "FAIL", v.check.c_str());
+        ok = ok && v.passed;
+    }
+    return ok ? 0 : 1;
+}
+// Output:
+// PASS overfits
+// PASS gradients_flow
+// PASS all_layers_change
+// PASS batch_invariance
