@@ -11,7 +11,7 @@ PACKAGES := g++ clang libclang-rt-14-dev meson ninja-build pkg-config python3 \
 # OpenBLAS gives different bits at different thread counts: pin it where bits are compared.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: deps demo test test-fast test-asan build clean
+.PHONY: deps demo test test-fast test-asan build clean bench
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -48,6 +48,10 @@ test-fast: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j2
 	-meson test -C $(BUILD) --print-errorlogs --num-processes 1
 	@python3 tests/summarise.py $(BUILD)/meson-logs/testlog.json
+
+# nnprobe beside PyTorch and dlib (DESIGN §7): installs the peers, builds -O3, prints the table.
+bench: deps
+	python3 bench/run_bench.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -272,7 +272,6 @@ int main(int argc, char** argv) {
             print_json(results.back(), "us/step");
         }
         if (wanted("W3")) {
-            // The data set on the heap like everything else; 784 x 64 floats.
             results.push_back(time_training(W[2], bench::w3_net, bench::w3_data(),
                                             nnp::sgd{.lr = W[2].lr}, steps_of(W[2]), runs));
             print_json(results.back(), "us/step");

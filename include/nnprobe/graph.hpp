@@ -17,6 +17,7 @@
 #include "fixed_string.hpp"
 #include "layer.hpp"
 #include "layers/merge.hpp"
+#include "layers/shape_only.hpp"
 #include "shape.hpp"
 #include "tensor.hpp"
 
@@ -71,25 +72,6 @@ inline constexpr add_with_t<Name> add{};
 template <fixed_string Name>
 inline constexpr concat_with_t<Name> concat{};
 
-// An explicit, local opt-out of C2 (the linear junction it sits on is intended: a
-// factorised layer) and of C3 (an intentionally linear model).
-struct linear_ok_t {
-    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
-    static constexpr bool acknowledges_linear = true;
-    static constexpr bool is_identity = true;
-    template <class In>
-    using output_shape = In;
-    static std::string describe() { return "linear_ok"; }
-    template <class T, class In>
-    struct impl {
-        void forward(const matrix<T>& x, matrix<T>& y, context&) { detail::copy_into(y, x); }
-        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
-                      context&) {
-            if (dx) detail::copy_into(*dx, dy);
-        }
-    };
-};
-inline constexpr linear_ok_t linear_ok{};
 
 // The result of a graph expression that already failed a static check: it absorbs further
 // `|` so that only the first, readable error is printed.

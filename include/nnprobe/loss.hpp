@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "layers/softmax.hpp"
 #include "tensor.hpp"
 
 namespace nnp {
@@ -45,10 +46,7 @@ struct softmax_cross_entropy_t {
             detail::check_label<T>(y[r], c, r, name);
             const T* z = logits.data() + r * c;
             T* g = grad.data() + r * c;
-            const T m = *std::max_element(z, z + c);
-            T sum = 0;
-            for (std::size_t j = 0; j < c; ++j) sum += std::exp(z[j] - m);
-            const T lse = m + std::log(sum);
+            const T lse = detail::log_sum_exp(z, c);
             total += static_cast<double>(lse - z[y[r]]);
             for (std::size_t j = 0; j < c; ++j) g[j] = std::exp(z[j] - lse) * inv_n;
             g[y[r]] -= inv_n;

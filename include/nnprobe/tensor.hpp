@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <xtensor/xtensor.hpp>
 
 namespace nnp {
@@ -56,6 +57,19 @@ void multiply_into(matrix<T>& dst, const matrix<T>& a, const matrix<T>& b) {
     T* d = dst.data();
     const T *pa = a.data(), *pb = b.data();
     for (std::size_t i = 0, n = a.size(); i < n; ++i) d[i] = pa[i] * pb[i];
+}
+
+// `x` as a matrix of T: itself when it already is one, else converted into `buffer` (reused,
+// so a steady batch size allocates nothing). Labels pass through unchanged.
+template <class T, class X>
+decltype(auto) as_scalar(const X& x, matrix<T>& buffer) {
+    if constexpr (std::is_same_v<X, matrix<T>> || !requires { x.shape(); }) {
+        return (x);
+    } else {
+        ensure_shape(buffer, x.shape()[0], x.shape()[1]);
+        std::copy(x.begin(), x.end(), buffer.begin());
+        return static_cast<const matrix<T>&>(buffer);
+    }
 }
 }  // namespace detail
 

@@ -39,25 +39,9 @@ public:
 
 private:
     template <class X>
-    const matrix<T>& as_scalar(const X& x) {
-        if constexpr (std::is_same_v<X, matrix<T>>) {
-            return x;
-        } else {
-            detail::ensure_shape(xbuf_, x.shape()[0], x.shape()[1]);
-            std::copy(x.begin(), x.end(), xbuf_.begin());
-            return xbuf_;
-        }
-    }
+    const matrix<T>& as_scalar(const X& x) { return detail::as_scalar(x, xbuf_); }
     template <class Y>
-    decltype(auto) as_target(const Y& y) {
-        if constexpr (std::is_same_v<Y, std::vector<int>> || std::is_same_v<Y, matrix<T>>) {
-            return (y);
-        } else {
-            detail::ensure_shape(ybuf_, y.shape()[0], y.shape()[1]);
-            std::copy(y.begin(), y.end(), ybuf_.begin());
-            return static_cast<const matrix<T>&>(ybuf_);
-        }
-    }
+    decltype(auto) as_target(const Y& y) { return detail::as_scalar(y, ybuf_); }
 
     Model& model_;
     Loss loss_;

@@ -40,22 +40,5 @@ struct dropout_t {
 };
 inline constexpr dropout_t dropout{};
 
-// flatten: shape-only, a (c x h x w) sample becomes one row of c*h*w features. Storage is
-// already flat, so the runtime part is a copy.
-struct flatten_t {
-    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
-    template <class In>
-    using output_shape = shape<In::size>;
-    static std::string describe() { return "flatten"; }
-    template <class T, class In>
-    struct impl {
-        void forward(const matrix<T>& x, matrix<T>& y, context&) { detail::copy_into(y, x); }
-        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
-                      context&) {
-            if (dx) detail::copy_into(*dx, dy);
-        }
-    };
-};
-inline constexpr flatten_t flatten{};
 
 }  // namespace nnp

@@ -11,6 +11,15 @@
 namespace nnp {
 
 namespace detail {
+// log(sum(exp(z))) over n entries, shifted by the maximum so nothing overflows.
+template <class T>
+T log_sum_exp(const T* z, std::size_t n) {
+    const T m = *std::max_element(z, z + n);
+    T sum = 0;
+    for (std::size_t j = 0; j < n; ++j) sum += std::exp(z[j] - m);
+    return m + std::log(sum);
+}
+
 template <bool Log>
 struct softmax_spec {
     static constexpr linearity_class linearity = linearity_class::nonlinear;
@@ -31,10 +40,7 @@ struct softmax_spec {
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* px = x.data() + r * n;
                 T* py = y.data() + r * n;
-                const T m = *std::max_element(px, px + n);
-                T sum = 0;
-                for (std::size_t j = 0; j < n; ++j) sum += std::exp(px[j] - m);
-                const T lse = m + std::log(sum);
+                const T lse = log_sum_exp(px, n);
                 for (std::size_t j = 0; j < n; ++j)
                     py[j] = Log ? px[j] - lse : std::exp(px[j] - lse);
             }

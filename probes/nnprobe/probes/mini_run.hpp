@@ -37,9 +37,10 @@ public:
     }
 
     // One training step through the pipeline; returns the loss before the update.
-    // `hook` runs between backward and the optimiser's update.
-    template <class Before = std::nullptr_t, class After = std::nullptr_t>
-    double step(std::size_t k, Before before = nullptr, After after = nullptr) {
+    // `after_backward` runs between backward and the optimiser's update; with `stats` the
+    // optimiser measures what it did to each tensor.
+    template <class Hook = std::nullptr_t>
+    double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, Hook after_backward = nullptr) {
         pipe_.batcher(data_, k, seed_, batch_);
         apply_transforms(batch_.x);
         const auto& out = gather(model_.forward(to_scalar(batch_.x), mode::train));
@@ -48,9 +49,8 @@ public:
         if constexpr (DS::is_classification) last_accuracy_ = accuracy(out, batch_.y);
         if constexpr (reorders) scatter_gradient();
         model_.backward();
-        if constexpr (!std::is_same_v<Before, std::nullptr_t>) before();
-        opt_.step(model_.params());
-        if constexpr (!std::is_same_v<After, std::nullptr_t>) after();
+        if constexpr (!std::is_same_v<Hook, std::nullptr_t>) after_backward();
+        opt_.step(model_.params(), stats);
         return l;
     }
 
@@ -111,25 +111,9 @@ private:
     void apply_transforms(matrix<float>& x) const {
         std::apply([&](const auto&... t) { (t(x), ...); }, pipe_.transforms);
     }
-    const matrix<T>& to_scalar(const matrix<float>& x) {
-        if constexpr (std::is_same_v<T, float>) {
-            return x;
-        } else {
-            detail::ensure_shape(xbuf_, x.shape()[0], x.shape()[1]);
-            std::copy(x.begin(), x.end(), xbuf_.begin());
-            return xbuf_;
-        }
-    }
+    const matrix<T>& to_scalar(const matrix<float>& x) { return detail::as_scalar(x, xbuf_); }
     template <class Y>
-    decltype(auto) target(const Y& y) {
-        if constexpr (std::is_same_v<Y, std::vector<int>> || std::is_same_v<T, float>) {
-            return (y);
-        } else {
-            detail::ensure_shape(ybuf_, y.shape()[0], y.shape()[1]);
-            std::copy(y.begin(), y.end(), ybuf_.begin());
-            return static_cast<const matrix<T>&>(ybuf_);
-        }
-    }
+    decltype(auto) target(const Y& y) { return detail::as_scalar(y, ybuf_); }
 
     P pipe_;  // a copy: transforms fitted here, never in the user's pipeline
     const DS& data_;
@@ -166,8 +150,8 @@ run_record<T, typename P::graph_type> mini_run(const P& p, const typename P::dat
         if (opts.record) {
             const bool snap = std::find(opts.snapshot_steps.begin(), opts.snapshot_steps.end(), k) !=
                               opts.snapshot_steps.end();
-            l = run.step(k, [&] { rec.nodes.after_backward(run.net(), k, snap); },
-                         [&] { rec.nodes.after_update(run.net()); });
+            l = run.step(k, &rec.nodes.stats, [&] { rec.nodes.after_backward(run.net(), k, snap); });
+            rec.nodes.after_update();
         } else {
             l = run.step(k);
         }

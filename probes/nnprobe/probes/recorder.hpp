@@ -2,10 +2,14 @@
 // Recorders, generated per node from the graph's type. A node with parameters records, per
 // trainable tensor and per step, the gradient norm and max |grad|, the weight delta and the
 // update/weight ratio; every node counts non-finite values in its output and gradient and
-// keeps per-sample output snapshots at chosen steps. The mini-run driver calls them; when
-// recording is off it never does, so off costs nothing.
+// keeps per-sample output snapshots at chosen steps. The parameter series come from the
+// optimiser, which measures each tensor in the same pass that updates it. The mini-run driver
+// calls the recorders; when recording is off it never does, so off costs nothing.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <limits>
 #include <optional>
 #include <string>
@@ -13,6 +17,7 @@
 #include <vector>
 
 #include <nnprobe/model.hpp>
+#include <nnprobe/optimizer.hpp>
 
 #include "series.hpp"
 
@@ -30,11 +35,28 @@ namespace detail {
 template <class Impl>
 concept has_params = requires(Impl& i) { i.for_each_param([](auto&&...) {}); };
 
+// Non-finite values have every exponent bit set. A first pass only asks whether there are
+// any, with compare-and-or on the bits in four independent lanes (cheap, and vectorisable
+// with plain SSE2); only then are they counted.
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m) {
-    std::size_t n = 0;
-    for (const T v : m) n += !std::isfinite(v);
-    return n;
+    using U = bits_of<T>;
+    constexpr U exponent = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    const T* p = m.data();
+    const std::size_t n = m.size();
+    U any[4] = {};
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (std::size_t k = 0; k < 4; ++k) {
+            U b;
+            std::memcpy(&b, p + i + k, sizeof b);
+            any[k] |= U((b & exponent) == exponent);
+        }
+    for (; i < n; ++i) any[0] |= U(!std::isfinite(p[i]));
+    if (!(any[0] | any[1] | any[2] | any[3])) return 0;
+    std::size_t count = 0;
+    for (std::size_t j = 0; j < n; ++j) count += !std::isfinite(p[j]);
+    return count;
 }
 }  // namespace detail
 
@@ -50,16 +72,16 @@ public:
     void start(const model<T, G>& m) {
         activity = {};
         tensors.clear();
-        before_.clear();
+        params_.clear();
         if constexpr (has_params)
-            for (const auto& p : m.params())
-                if (p.node == I) {
+            for (std::size_t k = 0; k < m.params().size(); ++k)
+                if (const auto& p = m.params()[k]; p.node == I) {
                     tensors.push_back({I, p.name, p.trainable, {}, {}, {}, {}, {}, {}, {}});
-                    before_.emplace_back(p.size);
+                    params_.push_back(k);
                 }
     }
 
-    // After backward, before the optimiser: gradients, non-finite values, snapshots.
+    // After backward, before the optimiser: non-finite values, output snapshots.
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
         const std::size_t bad = detail::count_nonfinite(m.output(I));
         const std::size_t bad_grad = detail::count_nonfinite(m.gradient(I));  // empty: 0
@@ -67,53 +89,26 @@ public:
         activity.nonfinite_gradients += bad_grad;
         if ((bad || bad_grad) && !activity.first_nonfinite_step) activity.first_nonfinite_step = step;
         if (snapshot) activity.output_snapshots.emplace_back(step, m.output(I));
-        if constexpr (has_params) {
-            std::size_t k = 0;
-            for (const auto& p : m.params()) {
-                if (p.node != I) continue;
-                auto& s = tensors[k];
-                double g2 = 0, gmax = 0, w2 = 0, wmax = 0;
-                for (std::size_t i = 0; i < p.size; ++i) {
-                    const double g = p.grad[i], w = p.value[i];
-                    g2 += g * g;
-                    gmax = std::max(gmax, std::abs(g));
-                    w2 += w * w;
-                    wmax = std::max(wmax, std::abs(w));
-                }
-                s.grad_norm.push_back(std::sqrt(g2));
-                s.grad_max.push_back(gmax);
-                s.weight_norm.push_back(std::sqrt(w2));
-                s.weight_max.push_back(wmax);
-                std::copy(p.value, p.value + p.size, before_[k].begin());
-                ++k;
-            }
-        }
     }
 
-    // After the optimiser: how much each tensor moved.
-    void after_update(const model<T, G>& m) {
-        if constexpr (has_params) {
-            std::size_t k = 0;
-            for (const auto& p : m.params()) {
-                if (p.node != I) continue;
-                auto& s = tensors[k];
-                double d2 = 0, dmax = 0;
-                for (std::size_t i = 0; i < p.size; ++i) {
-                    const double d = static_cast<double>(p.value[i]) - before_[k][i];
-                    d2 += d * d;
-                    dmax = std::max(dmax, std::abs(d));
-                }
-                s.delta_norm.push_back(std::sqrt(d2));
-                s.delta_max.push_back(dmax);
-                const double w = s.weight_norm.back();
-                s.update_ratio.push_back(w > 0 ? std::sqrt(d2) / w : 0.0);
-                ++k;
-            }
+    // After the optimiser: what the step did to each of the node's tensors, as the
+    // optimiser measured it in its own pass.
+    void after_update(const std::vector<tensor_update>& stats) {
+        for (std::size_t k = 0; k < params_.size(); ++k) {
+            const tensor_update& u = stats[params_[k]];
+            auto& s = tensors[k];
+            s.grad_norm.push_back(std::sqrt(u.grad_sq));
+            s.grad_max.push_back(u.grad_max);
+            s.weight_norm.push_back(std::sqrt(u.weight_sq));
+            s.weight_max.push_back(u.weight_max);
+            s.delta_norm.push_back(std::sqrt(u.delta_sq));
+            s.delta_max.push_back(u.delta_max);
+            s.update_ratio.push_back(u.weight_sq > 0 ? std::sqrt(u.delta_sq / u.weight_sq) : 0.0);
         }
     }
 
 private:
-    std::vector<std::vector<T>> before_;
+    std::vector<std::size_t> params_;  // indices into model::params() of this node's tensors
 };
 
 // All the recorders of a graph: one per node, each fitted to the node's type.
@@ -123,12 +118,13 @@ template <class T, class G, std::size_t... I>
 class recorders<T, G, std::index_sequence<I...>> {
 public:
     std::tuple<node_recorder<T, G, I>...> nodes;
+    std::vector<tensor_update> stats;  // filled by the optimiser each step
 
     void start(const model<T, G>& m) { (std::get<I>(nodes).start(m), ...); }
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
         (std::get<I>(nodes).after_backward(m, step, snapshot), ...);
     }
-    void after_update(const model<T, G>& m) { (std::get<I>(nodes).after_update(m), ...); }
+    void after_update() { (std::get<I>(nodes).after_update(stats), ...); }
 
     // Runtime views for the checks.
     std::vector<tensor_series> tensors() const {
