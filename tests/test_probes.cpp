@@ -190,6 +190,13 @@ TEST_CASE("bug 8: batch statistics used in evaluation mode") {
                {"node 8 batch_centre"});
 }
 
+TEST_CASE("bug 12: gradient ascent (a sign error in the optimiser's step)") {
+    expect_red([&] { return gradients_flow(iris_pipe.optimise_with(sgd{.lr = -0.1}), iris()); },
+               "gradients_flow", {"does not decrease", "gradient ascent"});
+    expect_red([&] { return gradients_flow(digits_pipe.optimise_with(sgd{.lr = -0.05}), digits()); },
+               "gradients_flow", {"does not decrease"});
+}
+
 TEST_CASE("a subset that cannot hold two classes is a clear error") {
     auto one_class = take(iris(), 50);  // Iris is grouped: the first 50 are all class 0
     CHECK_THROWS_WITH_AS(overfits(iris_pipe, one_class), doctest::Contains("at least two classes"),

@@ -44,11 +44,19 @@ verdict gradients_flow(const P& p, const typename P::dataset_type& data, const p
     for (const auto& t : rec.nodes.tensors()) {
         if (!t.trainable) continue;
         for (std::size_t k = 0; k < t.grad_max.size(); ++k) {
-            if (t.grad_max[k] > v.threshold) continue;
+            const double g = t.grad_max[k];
+            if (g > v.threshold && std::isfinite(g)) continue;
             const auto& n = rec.nodes_info[t.node];
             v.node = t.node;
             v.step = k;
-            v.measured = t.grad_max[k];
+            v.measured = g;
+            if (!std::isfinite(g)) {
+                v.hint = "a numeric blow-up: a learning rate too large, log(0), or a division by zero";
+                v.explanation = fmt::format("gradients_flow: {}: the gradient is not finite at step {} "
+                                            "(max |grad| = {}); {}",
+                                            detail::tensor_label(n, t.tensor), k, g, v.hint);
+                return v;
+            }
             v.hint = "is the node on the path to the loss? Its output may be ignored (bypassed), "
                      "its units dead, or the weights after it zero-initialised";
             v.explanation = fmt::format(
