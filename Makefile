@@ -38,15 +38,15 @@ demo: build
 # is the plain `N passed, N failed` summary of both.
 test: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	ninja -C $(BUILD) -j2
-	-meson test -C $(BUILD) --print-errorlogs --num-processes 1
+	-meson test -C $(BUILD) --print-errorlogs --num-processes 2
 	ninja -C $(ASAN_BUILD) -j2
 	-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 1 --no-suite compile-fail --no-suite bench
+	  meson test -C $(ASAN_BUILD) --no-rebuild --print-errorlogs --num-processes 1 --no-suite compile-fail --no-suite bench
 	@python3 tests/summarise.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json
 
 test-fast: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j2
-	-meson test -C $(BUILD) --print-errorlogs --num-processes 1
+	-meson test -C $(BUILD) --print-errorlogs --num-processes 2
 	@python3 tests/summarise.py $(BUILD)/meson-logs/testlog.json
 
 # nnprobe beside PyTorch and dlib (DESIGN §7): installs the peers, builds -O3, prints the table.
