@@ -143,8 +143,10 @@ run_record<T, typename P::graph_type> mini_run(const P& p, const typename P::dat
                                                const run_options& opts = {}) {
     pipeline_run<T, P> run(p, train_data, opts.run_seed);
     run_record<T, typename P::graph_type> rec;
+    rec.loss.reserve(opts.steps);
+    rec.accuracy.reserve(opts.steps);
     rec.nodes_info = run.net().nodes();
-    if (opts.record) rec.nodes.start(run.net());
+    if (opts.record) rec.nodes.start(run.net(), opts.steps);
     for (std::size_t k = 0; k < opts.steps; ++k) {
         double l;
         if (opts.record) {

@@ -16,6 +16,8 @@
 #include <tuple>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
+
 #include <nnprobe/model.hpp>
 #include <nnprobe/optimizer.hpp>
 
@@ -35,25 +37,26 @@ namespace detail {
 template <class Impl>
 concept has_params = requires(Impl& i) { i.for_each_param([](auto&&...) {}); };
 
-// Non-finite values have every exponent bit set. A first pass only asks whether there are
-// any, with compare-and-or on the bits in four independent lanes (cheap, and vectorisable
-// with plain SSE2); only then are they counted.
+// x - x is 0 for every finite x and NaN for NaN and the infinities: a first pass sums it in
+// SIMD lanes to ask whether there are any non-finite values at all (a pass as cheap as a
+// scan gets); only then are they counted.
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m) {
-    using U = bits_of<T>;
-    constexpr U exponent = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    using B = xsimd::batch<T>;
     const T* p = m.data();
     const std::size_t n = m.size();
-    U any[4] = {};
+    B acc(T(0));
     std::size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (std::size_t k = 0; k < 4; ++k) {
-            U b;
-            std::memcpy(&b, p + i + k, sizeof b);
-            any[k] |= U((b & exponent) == exponent);
-        }
-    for (; i < n; ++i) any[0] |= U(!std::isfinite(p[i]));
-    if (!(any[0] | any[1] | any[2] | any[3])) return 0;
+    for (; i + B::size <= n; i += B::size) {
+        const B x = B::load_unaligned(p + i);
+        acc += x - x;
+    }
+    T lanes[B::size];
+    acc.store_unaligned(lanes);
+    T any = 0;
+    for (T l : lanes) any += l;
+    for (; i < n; ++i) any += p[i] - p[i];
+    if (any == T(0)) return 0;
     std::size_t count = 0;
     for (std::size_t j = 0; j < n; ++j) count += !std::isfinite(p[j]);
     return count;
@@ -69,14 +72,21 @@ public:
     node_series<T> activity;
     std::vector<tensor_series> tensors;  // empty unless has_params
 
-    void start(const model<T, G>& m) {
+    // `steps`: how many steps will be recorded, so recording never reallocates.
+    void start(const model<T, G>& m, std::size_t steps) {
         activity = {};
         tensors.clear();
         params_.clear();
         if constexpr (has_params)
             for (std::size_t k = 0; k < m.params().size(); ++k)
                 if (const auto& p = m.params()[k]; p.node == I) {
-                    tensors.push_back({I, p.name, p.trainable, {}, {}, {}, {}, {}, {}, {}});
+                    auto& s = tensors.emplace_back();
+                    s.node = I;
+                    s.tensor = p.name;
+                    s.trainable = p.trainable;
+                    for (auto* v : {&s.grad_norm, &s.grad_max, &s.delta_norm, &s.delta_max, &s.weight_norm,
+                                    &s.weight_max, &s.update_ratio})
+                        v->reserve(steps);
                     params_.push_back(k);
                 }
     }
@@ -120,7 +130,7 @@ public:
     std::tuple<node_recorder<T, G, I>...> nodes;
     std::vector<tensor_update> stats;  // filled by the optimiser each step
 
-    void start(const model<T, G>& m) { (std::get<I>(nodes).start(m), ...); }
+    void start(const model<T, G>& m, std::size_t steps) { (std::get<I>(nodes).start(m, steps), ...); }
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
         (std::get<I>(nodes).after_backward(m, step, snapshot), ...);
     }
