@@ -45,7 +45,7 @@
 #include <type_traits>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "graph.hpp"
 #include "layer.hpp"

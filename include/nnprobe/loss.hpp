@@ -7,10 +7,9 @@
 #include <cmath>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "error.hpp"
-#include "layers/softmax.hpp"
 #include "tensor.hpp"
 
 namespace nnp {
@@ -46,9 +45,13 @@ struct softmax_cross_entropy_t {
             detail::check_label<T>(y[r], c, r, name);
             const T* z = logits.data() + r * c;
             T* g = grad.data() + r * c;
-            const T lse = detail::log_sum_exp(z, c);
-            total += static_cast<double>(lse - z[y[r]]);
-            for (std::size_t j = 0; j < c; ++j) g[j] = std::exp(z[j] - lse) * inv_n;
+            // One exp per logit: softmax = e / sum, kept in the gradient buffer.
+            const T m = *std::max_element(z, z + c);
+            T sum = 0;
+            for (std::size_t j = 0; j < c; ++j) sum += (g[j] = std::exp(z[j] - m));
+            total += static_cast<double>(m + std::log(sum) - z[y[r]]);
+            const T scale = inv_n / sum;
+            for (std::size_t j = 0; j < c; ++j) g[j] *= scale;
             g[y[r]] -= inv_n;
         }
         return static_cast<T>(total / static_cast<double>(n));

@@ -2,8 +2,7 @@
 // dense<N>: y = x W + b, the affine feature-mixing layer. W is stored (in x out) so the
 // forward product needs no transpose.
 #include <string>
-#include <xtensor-blas/xblas.hpp>
-
+#include "../blas.hpp"
 #include "../init.hpp"
 #include "../layer.hpp"
 #include "../shape.hpp"
@@ -39,7 +38,7 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
             if constexpr (Bias) f("bias", b, db);
         }
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            xt::blas::gemm(x, w, y);
+            detail::gemm(x, w, y);
             if constexpr (Bias) {
                 const std::size_t rows = y.shape()[0];
                 T* py = y.data();
@@ -50,7 +49,7 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
         }
         void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            xt::blas::gemm(x, dy, dw, true, false);
+            detail::gemm(x, dy, dw, true, false);
             if constexpr (Bias) {
                 db.fill(T(0));
                 const std::size_t rows = dy.shape()[0];
@@ -59,7 +58,7 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
                 for (std::size_t r = 0; r < rows; ++r, pd += N)
                     for (std::size_t j = 0; j < N; ++j) pb[j] += pd[j];
             }
-            if (dx) xt::blas::gemm(dy, w, *dx, false, true);
+            if (dx) detail::gemm(dy, w, *dx, false, true);
         }
     };
 };

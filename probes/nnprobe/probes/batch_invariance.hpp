@@ -7,7 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "mini_run.hpp"
 #include "options.hpp"

@@ -4,7 +4,7 @@
 // cross-entropy) and, for classification, 100% accuracy, within the step budget.
 #include <cmath>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "mini_run.hpp"
 #include "options.hpp"
