@@ -85,7 +85,7 @@ def configure_and_build(build):
                                             check=True, capture_output=True, text=True).stdout)
     paths = {}
     for t in targets:
-        if t["name"] in ("nnprobe_bench", "dlib_bench", "suite_process"):
+        if t["name"] in ("nnprobe_bench", "dlib_bench", "suite_process", "probe_costs"):
             paths[t["name"]] = t["filename"][0]
     build_targets = [os.path.relpath(p, os.path.join(ROOT, build) if not os.path.isabs(build) else build)
                      for p in paths.values()]
@@ -200,6 +200,8 @@ def main():
     suite_ms, suite_runs = time_suite_process(suite)
     say("compiling the model translation unit (bench/suite_model.cpp) ...")
     tu_s, tu_runs, tu_cmd = time_model_tu(build)
+    say("recording overhead and false alarms over 200 seeds (bench/probe_costs.cpp) ...")
+    costs = json_lines(subprocess.run([paths["probe_costs"]], cwd=ROOT, capture_output=True, text=True).stdout)
     say("peak memory of a W3 run ...")
     rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"]) for name, cmd in impls}
 
@@ -225,6 +227,8 @@ def main():
     results["w3_peak_rss_kb"] = rss.get("nnprobe")
     results["w3_peak_rss_kb_torch"] = rss.get("torch")
     results["w3_peak_rss_kb_dlib"] = rss.get("dlib")
+    results["recording_overhead"] = [c for c in costs if c["figure"] == "recording_overhead"]
+    results["false_alarms"] = [c for c in costs if c["figure"] == "false_alarms"]
     results["reps"] = a.reps
     results["env"] = {"OPENBLAS_NUM_THREADS": "1", "torch_threads": 1, "nproc": os.cpu_count()}
     with open(os.path.join(out_dir, "results.json"), "w") as f:
@@ -264,6 +268,11 @@ def main():
                 extra = "" if w != "W4" else (", invariance " + ("pass" if e[f"{name}_invariance_passed"] else "FAIL"))
                 parts.append(f"{name} {e[f'{name}_final_loss']:.6g} / {100 * e[f'{name}_accuracy']:.1f}%{extra}")
         say(f"  {w} ({e['nnprobe_steps']} {'probes' if w == 'W4' else 'steps'}): " + "; ".join(parts))
+    for c in results["recording_overhead"]:
+        say(f"recording overhead, {c['model']}: {c['plain_step_us']:.2f} us plain, "
+            f"{c['recorded_step_us']:.2f} us recorded per mini-run step (+{c['overhead_percent']:.1f}%, target <= 15%)")
+    for c in results["false_alarms"]:
+        say(f"false alarms, {c['model']}: {c['false_alarms']} in {c['verdicts']} verdicts ({c['seeds']} seeds)")
     say(f"\nwrote {os.path.relpath(os.path.join(out_dir, 'results.json'), ROOT)}")
 
 
