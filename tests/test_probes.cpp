@@ -40,7 +40,6 @@ using bugs::batch_centre;
 using bugs::misaligned_batcher;
 using bugs::wrong_axis_mask;
 using bugs::zeroing_mask;
-using forgotten_scale = bugs::bypassed_scale;
 
 // The check expected to fire, and what its explanation must say.
 template <class Check>
@@ -133,7 +132,7 @@ TEST_CASE("bug 4: weights initialised to zero, or at a huge scale") {
 }
 
 TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
-    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | forgotten_scale{} | dense<3>,
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::bypassed_scale{} | dense<3>,
                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
     expect_red([&] { return gradients_flow(iris_bug, iris()); }, "gradients_flow",
                {"node 3 bypassed_scale gain", "on the path to the loss"});
@@ -141,7 +140,7 @@ TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
                {"node 3 bypassed_scale gain", "gradient is zero too"});
     const auto digits_bug =
         pipeline(digits_data{},
-                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | forgotten_scale{} |
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::bypassed_scale{} |
                      dense<64> | add<"trunk"> | relu | dense<10>,
                  softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
     expect_red([&] { return gradients_flow(digits_bug, digits()); }, "gradients_flow",
