@@ -1,6 +1,8 @@
 // The probes, proven both ways: the healthy pipelines pass all four checks for 20 seeds, and
 // each bug of DESIGN §5 (classes 1, 2, 4, 5, 6, 7, 8), injected through the public API as a
 // user would write it, turns the expected check red with a message naming the right node.
+#include <cmath>
+
 #include <doctest/doctest.h>
 #include <nnprobe/probes/doctest.hpp>
 #include <nnprobe/probes.hpp>
@@ -194,6 +196,35 @@ TEST_CASE("bug 12: gradient ascent (a sign error in the optimiser's step)") {
                "gradients_flow", {"does not decrease", "gradient ascent"});
     expect_red([&] { return gradients_flow(digits_pipe.optimise_with(sgd{.lr = -0.05}), digits()); },
                "gradients_flow", {"does not decrease"});
+}
+
+TEST_CASE("the recorders count non-finite values per node and name the first step") {
+    matrix<float> m = detail::zero_matrix<float>(7, 9);
+    CHECK(detail::count_nonfinite(m) == 0);
+    m(6, 8) = NAN;
+    m(0, 0) = -INFINITY;
+    CHECK(detail::count_nonfinite(m) == 2);
+    m = detail::zero_matrix<float>(7, 9);
+    m(0, 0) = m(0, 1) = 3e38f;  // the sum overflows, the values are finite
+    CHECK(detail::count_nonfinite(m) == 0);
+
+    struct poison_first_sample {  // a transform that writes a NaN into sample 0
+        void operator()(matrix<float>& x) const { x(0, 0) = NAN; }
+    };
+    const auto rec = mini_run(iris_pipe.transform(poison_first_sample{}), stratified(iris(), 4, seed{1}),
+                              run_options{.run_seed = seed{1}, .steps = 3, .record = true, .snapshot_steps = {0, 2}});
+    const auto activity = rec.nodes.activity();
+    REQUIRE(activity.size() == 4);
+    CHECK(activity[0]->nonfinite_outputs == 3);  // one per step, in the input node
+    CHECK(activity[0]->first_nonfinite_step == 0);
+    CHECK(activity[1]->nonfinite_outputs > 0);   // and it spreads through dense<16>
+    CHECK(activity[0]->output_snapshots.size() == 2);
+    CHECK(activity[3]->output_snapshots[1].first == 2);
+    // the healthy pipeline records none
+    const auto clean = mini_run(iris_pipe, stratified(iris(), 4, seed{1}), run_options{.run_seed = seed{1}, .steps = 3, .record = true, .snapshot_steps = {}});
+    for (const auto* a : clean.nodes.activity()) CHECK(a->nonfinite_outputs + a->nonfinite_gradients == 0);
+    CHECK(clean.nodes.tensors().size() == 4);
+    CHECK(clean.nodes.tensors()[0].grad_norm.size() == 3);
 }
 
 TEST_CASE("a subset that cannot hold two classes is a clear error") {

@@ -37,26 +37,29 @@ namespace detail {
 template <class Impl>
 concept has_params = requires(Impl& i) { i.for_each_param([](auto&&...) {}); };
 
-// x - x is 0 for every finite x and NaN for NaN and the infinities: a first pass sums it in
-// SIMD lanes to ask whether there are any non-finite values at all (a pass as cheap as a
-// scan gets); only then are they counted.
+// A sum is finite when every term is (or it overflowed, which the exact count below then
+// clears): a first pass sums the values in four independent SIMD accumulators, as cheap as
+// a scan gets, and only a non-finite sum leads to counting.
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m) {
     using B = xsimd::batch<T>;
+    constexpr std::size_t L = B::size;
     const T* p = m.data();
     const std::size_t n = m.size();
-    B acc(T(0));
+    B a0(T(0)), a1(T(0)), a2(T(0)), a3(T(0));
     std::size_t i = 0;
-    for (; i + B::size <= n; i += B::size) {
-        const B x = B::load_unaligned(p + i);
-        acc += x - x;
+    for (; i + 4 * L <= n; i += 4 * L) {
+        a0 += B::load_unaligned(p + i);
+        a1 += B::load_unaligned(p + i + L);
+        a2 += B::load_unaligned(p + i + 2 * L);
+        a3 += B::load_unaligned(p + i + 3 * L);
     }
-    T lanes[B::size];
-    acc.store_unaligned(lanes);
-    T any = 0;
-    for (T l : lanes) any += l;
-    for (; i < n; ++i) any += p[i] - p[i];
-    if (any == T(0)) return 0;
+    T lanes[L];
+    ((a0 + a1) + (a2 + a3)).store_unaligned(lanes);
+    T sum = 0;
+    for (T l : lanes) sum += l;
+    for (; i < n; ++i) sum += p[i];
+    if (std::isfinite(sum)) return 0;
     std::size_t count = 0;
     for (std::size_t j = 0; j < n; ++j) count += !std::isfinite(p[j]);
     return count;
