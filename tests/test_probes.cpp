@@ -218,6 +218,16 @@ TEST_CASE("the recorders count non-finite values per node and name the first ste
     CHECK(activity[0]->nonfinite_outputs == 3);  // one per step, in the input node
     CHECK(activity[0]->first_nonfinite_step == 0);
     CHECK(activity[1]->nonfinite_outputs > 0);   // and it spreads through dense<16>
+    CHECK(activity[2]->nonfinite_outputs == 0);  // where relu swallows it (NaN > 0 is false) ...
+    CHECK(std::isnan(rec.nodes.tensors()[0].grad_norm[0]));  // ... but not from dense<16>'s dW
+    // Through tanh the NaN reaches the loss, and the gradients are scanned too.
+    const auto tanh_pipe = pipeline(iris_data{}, input<4> | dense<16> | nnp::tanh | dense<3>, softmax_cross_entropy,
+                                    adam{.lr = 1e-2}).transform(poison_first_sample{});
+    const auto blown = mini_run(tanh_pipe, stratified(iris(), 4, seed{1}),
+                                run_options{.run_seed = seed{1}, .steps = 2, .record = true, .snapshot_steps = {}});
+    CHECK(std::isnan(blown.loss[0]));
+    CHECK(blown.nodes.activity()[3]->nonfinite_gradients > 0);
+    CHECK(blown.nodes.activity()[3]->first_nonfinite_step == 0);
     CHECK(activity[0]->output_snapshots.size() == 2);
     CHECK(activity[3]->output_snapshots[1].first == 2);
     // the healthy pipeline records none

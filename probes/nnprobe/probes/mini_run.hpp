@@ -153,7 +153,7 @@ run_record<T, typename P::graph_type> mini_run(const P& p, const typename P::dat
             const bool snap = std::find(opts.snapshot_steps.begin(), opts.snapshot_steps.end(), k) !=
                               opts.snapshot_steps.end();
             l = run.step(k, &rec.nodes.stats, [&] { rec.nodes.after_backward(run.net(), k, snap); });
-            rec.nodes.after_update();
+            rec.nodes.after_update(run.net(), k, l);
         } else {
             l = run.step(k);
         }

@@ -73,55 +73,72 @@ public:
     static constexpr bool has_params = detail::has_params<typename detail::impl_of<T, G, I>::type>;
 
     node_series<T> activity;
-    std::vector<tensor_series> tensors;  // empty unless has_params
 
     // `steps`: how many steps will be recorded, so recording never reallocates.
     void start(const model<T, G>& m, std::size_t steps) {
         activity = {};
-        tensors.clear();
-        params_.clear();
+        tensors_.clear();
         if constexpr (has_params)
             for (std::size_t k = 0; k < m.params().size(); ++k)
                 if (const auto& p = m.params()[k]; p.node == I) {
-                    auto& s = tensors.emplace_back();
-                    s.node = I;
-                    s.tensor = p.name;
-                    s.trainable = p.trainable;
-                    for (auto* v : {&s.grad_norm, &s.grad_max, &s.delta_norm, &s.delta_max, &s.weight_norm,
-                                    &s.weight_max, &s.update_ratio})
-                        v->reserve(steps);
-                    params_.push_back(k);
+                    tensors_.push_back({k, p.name, p.trainable, {}});
+                    tensors_.back().steps.reserve(steps);
                 }
     }
 
-    // After backward, before the optimiser: non-finite values, output snapshots.
+    // After backward, before the optimiser: non-finite outputs, output snapshots.
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
         const std::size_t bad = detail::count_nonfinite(m.output(I));
-        const std::size_t bad_grad = detail::count_nonfinite(m.gradient(I));  // empty: 0
         activity.nonfinite_outputs += bad;
-        activity.nonfinite_gradients += bad_grad;
-        if ((bad || bad_grad) && !activity.first_nonfinite_step) activity.first_nonfinite_step = step;
+        if (bad && !activity.first_nonfinite_step) activity.first_nonfinite_step = step;
         if (snapshot) activity.output_snapshots.emplace_back(step, m.output(I));
     }
 
+    // Non-finite gradients. Any of them reaches a parameter gradient or the loss, which the
+    // optimiser's measurements already show, so the recorders scan the nodes' gradients only
+    // on such a step: half the scanning on every healthy step.
+    void scan_gradient(const model<T, G>& m, std::size_t step) {
+        const std::size_t bad = detail::count_nonfinite(m.gradient(I));  // empty: 0
+        activity.nonfinite_gradients += bad;
+        if (bad && (!activity.first_nonfinite_step || *activity.first_nonfinite_step > step))
+            activity.first_nonfinite_step = step;
+    }
+
     // After the optimiser: what the step did to each of the node's tensors, as the
-    // optimiser measured it in its own pass.
+    // optimiser measured it in its own pass (kept raw; the series are derived on demand).
     void after_update(const std::vector<tensor_update>& stats) {
-        for (std::size_t k = 0; k < params_.size(); ++k) {
-            const tensor_update& u = stats[params_[k]];
-            auto& s = tensors[k];
-            s.grad_norm.push_back(std::sqrt(u.grad_sq));
-            s.grad_max.push_back(u.grad_max);
-            s.weight_norm.push_back(std::sqrt(u.weight_sq));
-            s.weight_max.push_back(u.weight_max);
-            s.delta_norm.push_back(std::sqrt(u.delta_sq));
-            s.delta_max.push_back(u.delta_max);
-            s.update_ratio.push_back(u.weight_sq > 0 ? std::sqrt(u.delta_sq / u.weight_sq) : 0.0);
+        for (auto& t : tensors_) t.steps.push_back(stats[t.param]);
+    }
+
+    // The node's tensors as series (norms, maxima, update/weight ratio per step).
+    std::vector<tensor_series> tensors() const {
+        std::vector<tensor_series> all;
+        for (const auto& t : tensors_) {
+            auto& s = all.emplace_back();
+            s.node = I;
+            s.tensor = t.name;
+            s.trainable = t.trainable;
+            for (const tensor_update& u : t.steps) {
+                s.grad_norm.push_back(std::sqrt(u.grad_sq));
+                s.grad_max.push_back(u.grad_max);
+                s.weight_norm.push_back(std::sqrt(u.weight_sq));
+                s.weight_max.push_back(u.weight_max);
+                s.delta_norm.push_back(std::sqrt(u.delta_sq));
+                s.delta_max.push_back(u.delta_max);
+                s.update_ratio.push_back(u.weight_sq > 0 ? std::sqrt(u.delta_sq / u.weight_sq) : 0.0);
+            }
         }
+        return all;
     }
 
 private:
-    std::vector<std::size_t> params_;  // indices into model::params() of this node's tensors
+    struct tensor_steps {
+        std::size_t param;  // index into model::params()
+        std::string name;
+        bool trainable;
+        std::vector<tensor_update> steps;
+    };
+    std::vector<tensor_steps> tensors_;  // empty unless has_params
 };
 
 // All the recorders of a graph: one per node, each fitted to the node's type.
@@ -137,12 +154,22 @@ public:
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
         (std::get<I>(nodes).after_backward(m, step, snapshot), ...);
     }
-    void after_update() { (std::get<I>(nodes).after_update(stats), ...); }
+    // After the optimiser; `loss` is the step's loss.
+    void after_update(const model<T, G>& m, std::size_t step, double loss) {
+        (std::get<I>(nodes).after_update(stats), ...);
+        bool blown = !std::isfinite(loss);
+        for (const auto& u : stats) blown = blown || !std::isfinite(u.grad_sq);
+        if (blown) (std::get<I>(nodes).scan_gradient(m, step), ...);
+    }
 
     // Runtime views for the checks.
     std::vector<tensor_series> tensors() const {
         std::vector<tensor_series> all;
-        (all.insert(all.end(), std::get<I>(nodes).tensors.begin(), std::get<I>(nodes).tensors.end()), ...);
+        ([&] {
+             auto t = std::get<I>(nodes).tensors();
+             all.insert(all.end(), t.begin(), t.end());
+         }(),
+         ...);
         return all;
     }
     std::vector<const node_series<T>*> activity() const { return {&std::get<I>(nodes).activity...}; }
