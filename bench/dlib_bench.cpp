@@ -23,9 +23,10 @@
 
 #include <dlib/dnn.h>
 
+#include "timing.hpp"
+
 namespace {
 
-using clock_type = std::chrono::steady_clock;
 using sample_type = dlib::matrix<float, 0, 1>;
 
 // relu-following dense, relu, output dense, softmax cross-entropy.
@@ -130,31 +131,6 @@ double accuracy(Net& net, const dlib::resizable_tensor& x, const std::vector<uns
     return static_cast<double>(hit) / static_cast<double>(y.size());
 }
 
-struct result {
-    std::string id;
-    std::vector<double> us;
-    double final_loss = NAN, accuracy = NAN;
-    std::size_t steps = 0;
-    bool passed = true;
-    double median() const {
-        std::vector<double> v = us;
-        std::sort(v.begin(), v.end());
-        const std::size_t n = v.size();
-        return n == 0 ? NAN : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    }
-};
-
-// Peak resident memory of this process image (VmHWM, KiB). Unlike getrusage's ru_maxrss it
-// does not count the parent's memory from before exec (a Python parent's ~15 MB).
-long peak_rss_kb() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
-
-double micros(clock_type::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
 template <class Solver>
 Solver make_solver() {
