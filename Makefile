@@ -7,7 +7,7 @@ SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PACKAGES := g++ clang libclang-rt-14-dev meson ninja-build pkg-config python3 \
-            libboost-dev libxtensor-dev libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev
+            libboost-dev libxtensor-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev
 # OpenBLAS gives different bits at different thread counts: pin it where bits are compared.
 export OPENBLAS_NUM_THREADS := 1
 
