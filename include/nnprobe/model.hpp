@@ -191,14 +191,13 @@ public:
     std::size_t rows() const { return x_ ? x_->shape()[0] : 0; }
 
 private:
-    template <std::size_t I>
-    static constexpr std::size_t cols = detail::shape_at<G, I>::size;
-    static constexpr std::array<std::size_t, node_count> all_cols = [] {
+    // Elements per sample of each node's output.
+    static constexpr std::array<std::size_t, node_count> out_cols_ = [] {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return std::array<std::size_t, node_count>{detail::shape_at<G, I>::size...};
         }(std::make_index_sequence<node_count>{});
     }();
-    static constexpr std::size_t out_cols(std::size_t i) { return all_cols[i]; }
+    static constexpr std::size_t out_cols(std::size_t i) { return out_cols_[i]; }
 
     template <std::size_t... I>
     void describe_nodes(std::index_sequence<I...>) {
@@ -288,7 +287,7 @@ private:
     void forward_node(context& ctx) {
         using N = detail::node_at<G, I>;
         auto& y = out_[I];
-        detail::ensure_shape(y, rows(), cols<I>);
+        detail::ensure_shape(y, rows(), out_cols(I));
         auto& impl = std::get<I>(impls_);
         if constexpr (detail::is_merge<typename N::layer_type>()) {
             std::array<const matrix<T>*, N::input_count> xs;

@@ -36,7 +36,7 @@ verdict overfits(const P& p, const typename P::dataset_type& data, const probe_o
     v.measured = loss;
     v.step = k;
     v.passed = std::isfinite(loss) && loss < v.threshold && acc == 1.0;
-    const std::string what = DS::is_classification ? fmt::format(" and 100% accuracy", acc) : "";
+    const std::string what = DS::is_classification ? " and 100% accuracy" : "";
     if (v.passed) {
         v.explanation = fmt::format("overfits: {} samples memorised in {} steps (loss {:.3g} < {:.3g}{})",
                                     sub.size(), k, loss, v.threshold, what);
