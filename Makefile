@@ -49,7 +49,7 @@ test-fast: deps $(BUILD)/build.ninja
 	-meson test -C $(BUILD) --print-errorlogs --num-processes 2
 	@python3 tests/summarise.py $(BUILD)/meson-logs/testlog.json
 
-# nnprobe beside PyTorch and dlib (DESIGN §7): installs the peers, builds -O3, prints the table.
+# nnprobe beside PyTorch and dlib: installs the peers, builds -O3, prints the table.
 bench: deps
 	python3 bench/run_bench.py --build $(BUILD)
 

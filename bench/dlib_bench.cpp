@@ -1,4 +1,4 @@
-// dlib's side of the benchmarks of DESIGN §7 (issue 4): the same workloads as nnprobe_bench,
+// dlib's side of the benchmarks: the same workloads as nnprobe_bench,
 // read from its export (same data, same initial weights, same optimiser settings and step
 // counts), trained with dlib's dnn layers in a hand-written loop (compute_parameter_gradients
 // + update_parameters with one solver per layer, as dnn_trainer does inside, without its

@@ -1,4 +1,4 @@
-// nnprobe's side of the benchmarks of DESIGN §7 (issue 4).
+// nnprobe's side of the benchmarks.
 //
 //   nnprobe_bench                       all workloads, median of 5 runs each, one JSON line each
 //   nnprobe_bench --runs 1 --workload W3

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`: nnprobe beside PyTorch and dlib on the workloads of DESIGN §7 (issue 4).
+"""`make bench`: nnprobe beside PyTorch and dlib on the workloads of bench/README.md.
 
     python3 bench/run_bench.py [--build build] [--reps 5] [--no-install]
 
@@ -158,7 +158,7 @@ def fmt_us(v, wid):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="nnprobe beside PyTorch and dlib (DESIGN §7)")
+    ap = argparse.ArgumentParser(description="nnprobe beside PyTorch and dlib")
     ap.add_argument("--build", default="build")
     ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (>= 5)")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get the peers")

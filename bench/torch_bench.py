@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch's side of the benchmarks of DESIGN §7 (issue 4).
+"""PyTorch's side of the benchmarks.
 
 Run with Debian's own interpreter, /usr/bin/python3: python3-torch is importable only there.
 

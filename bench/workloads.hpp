@@ -1,5 +1,5 @@
 #pragma once
-// The benchmark workloads of DESIGN §7, defined once: data, networks, seeds, optimisers and
+// The benchmark workloads (bench/README.md), defined once: data, networks, seeds, optimisers and
 // step counts. nnprobe_bench runs them and exports them (data and initial weights, bit for
 // bit) so that the PyTorch and dlib peers train the very same model from the very same start.
 #include <cstddef>

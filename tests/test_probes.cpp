@@ -1,5 +1,5 @@
 // The probes, proven both ways: the healthy pipelines pass all four checks for 20 seeds, and
-// each bug of DESIGN §5 (classes 1, 2, 4, 5, 6, 7, 8), injected through the public API as a
+// each bug class of docs/design.md (classes 1, 2, 4, 5, 6, 7, 8), injected through the public API as a
 // user would write it, turns the expected check red with a message naming the right node.
 #include <cmath>
 

@@ -23,7 +23,7 @@
 
 namespace nnp {
 
-// Linearity classes (DESIGN §3): what the static checks need to know about a node.
+// Linearity classes: what the static checks need to know about a node.
 enum class linearity_class {
     nonlinear,           // relu, tanh, sigmoid, gelu, layer norm, hidden softmax, ...
     affine_mixing,       // dense, conv: mixes features
