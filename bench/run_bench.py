@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`: nnprobe beside PyTorch and dlib on the workloads of bench/README.md.
+"""`./run.sh bench`: nnprobe beside PyTorch and dlib on the workloads of bench/README.md.
 
     python3 bench/run_bench.py [--build build] [--reps 5] [--no-install]
 

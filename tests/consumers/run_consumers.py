@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Consume nnprobe from a tiny outside project, as a user would, by one route:
+
+  meson      nnprobe as a meson subproject (`dependency('nnprobe')`): only the library is
+             built, none of nnprobe's tests, examples or benchmarks
+  pkgconfig  `meson install` of the build, then `pkg-config --cflags --libs nnprobe`
+  cmake      `meson install`, then CMake's `find_package(nnprobe CONFIG REQUIRED)` and the
+             `nnprobe::nnprobe` target
+
+In each route the consumer must compile with -ffp-contract=off (the same-bits promise) and
+print exactly what the same program built inside the project prints (--reference).
+
+Usage: run_consumers.py ROUTE --source-root DIR --build-root DIR --reference EXE
+Exit status 0 on success, 77 (skipped) when the route's tool (cmake) is missing, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        print(f"$ {' '.join(map(str, cmd))}\n{p.stdout}{p.stderr}")
+        sys.exit(1)
+    return p.stdout
+
+
+def fail(msg):
+    print(f"FAIL: {msg}")
+    sys.exit(1)
+
+
+def install(build_root, dest):
+    """Install the already-built project under dest (prefix kept: dest/usr/local/...)."""
+    run(["meson", "install", "-C", build_root, "--no-rebuild", "--quiet", "--destdir", str(dest)])
+    prefixes = [p for p in dest.rglob("nnprobe.pc")]
+    if not prefixes:
+        fail("meson install wrote no nnprobe.pc")
+    pc = prefixes[0]
+    # Debian's pkg-config searches <prefix>/lib/<multiarch>/pkgconfig, lib/pkgconfig and share/pkgconfig.
+    search = run(["pkg-config", "--variable", "pc_path", "pkg-config"]).strip().split(":")
+    installed_at = "/" + str(pc.parent.relative_to(dest))
+    if installed_at not in search:
+        fail(f"nnprobe.pc is installed in {installed_at}, which pkg-config does not search ({':'.join(search)})")
+    prefix = next(dest.rglob("nnprobe.hpp")).parents[2]  # <prefix>/include/nnprobe/nnprobe.hpp
+    return pc.parent, prefix
+
+
+def check_flag(commands, what):
+    if "-ffp-contract=off" not in commands:
+        fail(f"{what}: the consumer is compiled without -ffp-contract=off:\n{commands}")
+
+
+def route_meson(src, work):
+    (work / "subprojects").mkdir()
+    # A copy of the tree without build folders, as a wrap or a git submodule would give.
+    shutil.copytree(src, work / "subprojects" / "nnprobe",
+                    ignore=shutil.ignore_patterns("build*", ".git", "__pycache__"))
+    shutil.copy(HERE / "meson.build.in", work / "meson.build")
+    shutil.copy(HERE / "consumer.cpp", work / "consumer.cpp")
+    run(["meson", "setup", "b", "--wrap-mode=forcefallback"], cwd=work)
+    targets = json.loads(run(["meson", "introspect", "--targets", "b"], cwd=work))
+    theirs = sorted(t["name"] for t in targets if t["subproject"] == "nnprobe")
+    if theirs != ["nnprobe"]:
+        fail(f"as a subproject nnprobe should build only its library, it declares {theirs}")
+    tests = json.loads(run(["meson", "introspect", "--tests", "b"], cwd=work))
+    if tests:
+        fail(f"as a subproject nnprobe registers {len(tests)} tests in its user's `meson test`")
+    run(["ninja", "-C", "b"], cwd=work)
+    check_flag(run(["ninja", "-C", "b", "-t", "commands"], cwd=work), "meson subproject")
+    return work / "b" / "consumer"
+
+
+def route_pkgconfig(src, build_root, work):
+    pc_dir, prefix = install(build_root, work / "root")
+    # The file says prefix=/usr/local; point a copy at where it was installed instead.
+    (work / "pc").mkdir()
+    text = (pc_dir / "nnprobe.pc").read_text().splitlines()
+    text = [f"prefix={prefix}" if line.startswith("prefix=") else line for line in text]
+    (work / "pc" / "nnprobe.pc").write_text("\n".join(text) + "\n")
+    env = dict(os.environ, PKG_CONFIG_PATH=str(work / "pc"))
+    flags = run(["pkg-config", "--cflags", "--libs", "nnprobe"], env=env).split()
+    if "-I/usr/include" in flags or any(f.startswith("-DBOOST") for f in flags):
+        fail(f"pkg-config's flags carry system or Boost clutter: {' '.join(flags)}")
+    check_flag(" ".join(flags), "pkg-config")
+    exe = work / "consumer"
+    run(["g++", str(HERE / "consumer.cpp"), "-o", str(exe)] + flags)
+    return exe
+
+
+def route_cmake(src, build_root, work):
+    if not shutil.which("cmake"):
+        print("SKIPPED: cmake is not installed")
+        sys.exit(77)
+    _, prefix = install(build_root, work / "root")
+    shutil.copy(HERE / "CMakeLists.txt", work / "CMakeLists.txt")
+    shutil.copy(HERE / "consumer.cpp", work / "consumer.cpp")
+    run(["cmake", "-S", str(work), "-B", str(work / "b"), f"-DCMAKE_PREFIX_PATH={prefix}",
+         "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"])
+    run(["cmake", "--build", str(work / "b")])
+    check_flag((work / "b" / "compile_commands.json").read_text(), "CMake nnprobe::nnprobe")
+    return work / "b" / "consumer"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("route", choices=["meson", "pkgconfig", "cmake"])
+    ap.add_argument("--source-root", required=True)
+    ap.add_argument("--build-root", required=True)
+    ap.add_argument("--reference", required=True)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix=f"nnprobe-consumer-{a.route}-") as tmp:
+        work = pathlib.Path(tmp)
+        if a.route == "meson":
+            exe = route_meson(pathlib.Path(a.source_root), work)
+        elif a.route == "pkgconfig":
+            exe = route_pkgconfig(a.source_root, a.build_root, work)
+        else:
+            exe = route_cmake(a.source_root, a.build_root, work)
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        got = run([str(exe)], env=env)
+        want = run([a.reference], env=env)
+        if got != want:
+            fail(f"the consumer prints {got!r}, the same program built in the project {want!r}")
+        print(f"{a.route}: {got.strip()}")
+
+
+if __name__ == "__main__":
+    main()
