@@ -21,7 +21,7 @@ export OPENBLAS_NUM_THREADS=1
 # What building the library and the demo needs; the test suite adds clang (its compile-fail
 # cases are checked with both compilers) and cmake (a consumer project uses find_package).
 BUILD_PACKAGES=(g++ meson ninja-build pkg-config libboost-dev libxtensor-dev libxsimd-dev
-                libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev)
+                libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev nlohmann-json3-dev)
 TEST_PACKAGES=(clang libclang-rt-14-dev cmake)
 
 stage() { printf '\n==> %s\n' "$*"; }

@@ -1,6 +1,6 @@
 // The standard probe suite as doctest test cases, from one declaration: this file is a
-// complete test program. Run it with doctest's usual options, e.g. `-tc='iris-mlp/*'`,
-// `-r=junit`.
+// complete test program. Run it with doctest's usual options, e.g. `-ts=iris-mlp`,
+// `-tc='*/overfits'`, `-r=junit`; NNP_VERDICTS_JSON=verdicts.json also writes every verdict.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <nnprobe/probes.hpp>
 #include <nnprobe/probes/doctest.hpp>
@@ -20,6 +20,24 @@ const auto& iris() {
 // Four test cases: iris-mlp/overfits, iris-mlp/gradients_flow, iris-mlp/all_layers_change,
 // iris-mlp/batch_invariance.
 NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
+
+// Two classes and one logit: binary_cross_entropy takes classes<2> labels (0 or 1) and a
+// network with one output. Is an iris flower a versicolor?
+constexpr auto versicolor_mlp = input<4> | dense<8> | relu | dense<1>;
+
+const auto versicolor_pipe = pipeline(data<features<4>, classes<2>>, versicolor_mlp, binary_cross_entropy,
+                                      adam{.lr = 1e-2}).transform(standardised);
+
+const auto& versicolor_or_not() {
+    static const auto d = [] {
+        dataset<features<4>, classes<2>> d2{iris().x, {}};
+        for (int label : iris().y) d2.y.push_back(label == 1 ? 1 : 0);
+        return d2;
+    }();
+    return d;
+}
+
+NNP_PROBE_SUITE("versicolor-binary", versicolor_pipe, versicolor_or_not())
 
 // Or inside one test case, on other seeds:
 TEST_CASE("iris-mlp on seeds 1-3") {

@@ -249,3 +249,34 @@ TEST_CASE("a subset that cannot hold two classes is a clear error") {
 
 // One line, the standard suite: four test cases named "iris-mlp/overfits", ...
 NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
+
+// ---- the doctest glue: what a user's test run prints and writes ---------------------------
+// These cases fail on purpose (should_fail): tests/check_doctest_output.py runs them with the
+// console and JUnit reporters and NNP_VERDICTS_JSON set, and reads what they print and write.
+TEST_SUITE("doctest glue") {
+
+TEST_CASE("glue: a failing probe reads like a failing CHECK on the verdict" * doctest::should_fail()) {
+    NNP_CHECK(overfits(iris_pipe.batches(misaligned_batcher{}), iris()));
+}
+
+TEST_CASE("glue: a passing probe") { NNP_CHECK(all_layers_change(iris_pipe, iris())); }
+
+TEST_CASE("glue: the verdict as doctest prints it, and as JSON") {
+    verdict v;
+    v.check = "overfits";
+    v.explanation = "overfits: stuck";
+    CHECK(doctest::toString(v) == doctest::String("FAIL overfits: stuck"));
+    v.passed = true;
+    CHECK(doctest::toString(v) == doctest::String("PASS overfits: stuck"));
+    v.series = {1.0, std::nan(""), INFINITY};
+    v.node = 3;
+    const std::string j = json_verdicts({{"case/x", v}});
+    CHECK(j.find("\"test_case\": \"case/x\"") != std::string::npos);
+    CHECK(j.find("\"node\": 3") != std::string::npos);
+    CHECK(j.find("\"step\": null") != std::string::npos);
+    CHECK(j.find("\"nan\"") != std::string::npos);  // JSON has no NaN: written as a string
+    CHECK(j.find("\"inf\"") != std::string::npos);
+    CHECK(j.find(std::string("\"nnprobe\": \"") + nnp::version + "\"") != std::string::npos);
+}
+
+}  // TEST_SUITE("doctest glue")
