@@ -222,3 +222,62 @@ TEST_CASE("batch norm uses batch statistics in training and running ones in eval
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("engine") {
+
+// Adam's update at float against the same update computed in double from the same gradients
+// (PyTorch's formula). Errors are in units of the learning rate (an update is at most about
+// lr): a float step must be right to a few float roundings, not 1e-5 off. Relative to the
+// update itself the error is unbounded where m cancels to nearly 0.
+TEST_CASE("Adam at float takes the steps double Adam takes") {
+    constexpr std::size_t n = 64;
+    const adam settings{.lr = 1e-3};
+    std::vector<float> w(n), g(n);
+    std::vector<param_ref<float>> params{{1, "weight", w.data(), g.data(), n, true, 1.0}};
+    optimizer_state<adam, float> opt(settings);
+    std::vector<double> m(n, 0.0), v(n, 0.0);
+    rng r(seed{21});
+    double worst = 0;
+    for (int t = 1; t <= 50; ++t) {
+        for (std::size_t i = 0; i < n; ++i)
+            g[i] = static_cast<float>(r.normal() * std::pow(10.0, r.uniform() * 4 - 3));
+        std::fill(w.begin(), w.end(), 0.f);  // the new weight is then exactly -update
+        opt.step(params);
+        const double c1 = 1 - std::pow(settings.beta1, t), c2 = 1 - std::pow(settings.beta2, t);
+        for (std::size_t i = 0; i < n; ++i) {
+            m[i] = settings.beta1 * m[i] + (1 - settings.beta1) * g[i];
+            v[i] = settings.beta2 * v[i] + (1 - settings.beta2) * double(g[i]) * g[i];
+            const double update = settings.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + settings.eps);
+            worst = std::max(worst, std::abs(-double(w[i]) - update) / settings.lr);
+        }
+    }
+    INFO("largest error of a float step, in units of lr: " << worst);
+    CHECK(worst < 1e-6);  // float's rounding is 6e-8 per operation
+}
+
+// The same model and data at float and double stay together for 100 Adam steps.
+TEST_CASE("float and double Adam runs of the digits MLP stay together") {
+    auto data = load_csv<features<64>, classes<10>>(NNP_SOURCE_DIR "/examples/data/digits.csv");
+    standardise(data);
+    constexpr auto net = input<64> | dense<128> | relu | dense<10>;
+    auto mf = make_model<float>(net, seed{3});
+    auto md = make_model<double>(net, seed{3});
+    trainer tf(mf, softmax_cross_entropy, adam{.lr = 1e-3});
+    trainer td(md, softmax_cross_entropy, adam{.lr = 1e-3});
+    batcher batches(data, 64, seed{5});
+    matrix<float> x;
+    std::vector<int> y;
+    for (int s = 0; s < 100; ++s) {
+        batches.next(x, y);
+        tf.step(x, y);
+        td.step(x, y);
+    }
+    double worst = 0;
+    for (std::size_t p = 0; p < mf.params().size(); ++p)
+        for (std::size_t i = 0; i < mf.params()[p].size; ++i)
+            worst = std::max(worst, std::abs(double(mf.params()[p].value[i]) - md.params()[p].value[i]));
+    INFO("largest |float - double| weight difference after 100 steps: " << worst);
+    CHECK(worst < 3e-6);
+}
+
+}  // TEST_SUITE

@@ -108,7 +108,9 @@ template <bool Measure, class T>
 void adam_update(const param_ref<T>& p, T* m, T* v, const adam_coefficients& k, tensor_update* stats) {
     using B = xsimd::batch<T>;
     constexpr std::size_t L = B::size;
-    const T b1 = T(k.b1), b2 = T(k.b2), c1 = T(1) - b1, c2 = T(1) - b2;
+    // 1 - beta in double, rounded once (as PyTorch's float32 Adam): 1 - float(0.999) is
+    // 1.3e-5 off 0.001, and the bias corrections, in double, would not cancel that.
+    const T b1 = T(k.b1), b2 = T(k.b2), c1 = T(1.0 - k.b1), c2 = T(1.0 - k.b2);
     const T step = T(k.step), eps = T(k.eps_hat), decay = T(k.decay);
     const std::size_t n = p.size;
     T* w = p.value;
