@@ -196,6 +196,16 @@ TEST_CASE("gradcheck: elementwise activations") {
     require_pass(nnp::check_layer_gradient<nnp::tanh_t, nnp::shape<6>>(nnp::tanh));
     require_pass(nnp::check_layer_gradient<nnp::sigmoid_t, nnp::shape<6>>(nnp::sigmoid));
     require_pass(nnp::check_layer_gradient<nnp::gelu_t, nnp::shape<6>>(nnp::gelu));
+    require_pass(nnp::check_layer_gradient<nnp::gelu_tanh_t, nnp::shape<6>>(nnp::gelu_tanh));
+}
+
+TEST_CASE("gelu is the exact erf form, gelu_tanh the approximation (PyTorch's values)") {
+    // torch.nn.GELU() and GELU(approximate="tanh") in float64.
+    CHECK(nnp::gelu.f(1.0) == doctest::Approx(0.8413447460685429).epsilon(1e-15));
+    CHECK(nnp::gelu.f(-0.5) == doctest::Approx(-0.15426876936299344).epsilon(1e-15));
+    CHECK(nnp::gelu_tanh.f(1.0) == doctest::Approx(0.8411919906082768).epsilon(1e-15));
+    CHECK(nnp::gelu.describe() == "gelu");
+    CHECK(nnp::gelu_tanh.describe() == "gelu_tanh");
 }
 
 TEST_CASE("gradcheck: softmax and log_softmax") {

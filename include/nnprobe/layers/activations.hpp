@@ -94,10 +94,26 @@ struct sigmoid_t : detail::activation_base<sigmoid_t> {
     static T df(T, T y) { return y * (T(1) - y); }
 };
 
-// GELU, tanh approximation (as in BERT/GPT-2).
+// GELU, exact: x * Phi(x), Phi the standard normal CDF (PyTorch's nn.GELU() default).
 struct gelu_t : detail::activation_base<gelu_t> {
     static constexpr init_spec::kind_t preferred_init = init_spec::he;
     static std::string describe() { return "gelu"; }
+    template <class T>
+    static T f(T x) {
+        return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));  // 1/sqrt(2)
+    }
+    // Phi(x) + x phi(x).
+    template <class T>
+    static T df(T x, T) {
+        const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.7071067811865476)));
+        return cdf + x * T(0.3989422804014327) * std::exp(T(-0.5) * x * x);  // 1/sqrt(2 pi)
+    }
+};
+
+// GELU, tanh approximation (BERT, GPT-2; PyTorch's nn.GELU(approximate="tanh")).
+struct gelu_tanh_t : detail::activation_base<gelu_tanh_t> {
+    static constexpr init_spec::kind_t preferred_init = init_spec::he;
+    static std::string describe() { return "gelu_tanh"; }
     template <class T>
     static T f(T x) {
         const T c = T(0.7978845608028654), k = T(0.044715);
@@ -116,5 +132,6 @@ inline constexpr leaky_relu_t leaky_relu{};
 inline constexpr tanh_t tanh{};
 inline constexpr sigmoid_t sigmoid{};
 inline constexpr gelu_t gelu{};
+inline constexpr gelu_tanh_t gelu_tanh{};
 
 }  // namespace nnp
