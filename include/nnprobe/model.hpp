@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/core.h>
@@ -100,6 +101,10 @@ template <class Input, class Output>
 struct network_is_affine_in_its_input {
     static constexpr bool value = false;
 };
+template <class Argument, class Expected>
+struct forward_input_would_dangle {
+    static constexpr bool value = false;
+};
 
 }  // namespace detail
 
@@ -147,6 +152,19 @@ public:
         last_mode_ = m;
         context ctx{m, &pass_rng_};
         forward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
+        return out_[node_count - 1];
+    }
+
+    // forward keeps a reference to its input (output(0) and backward read it), so it takes
+    // only a matrix<T> the caller keeps: not a temporary, and not a batch of another type,
+    // which would be converted into a temporary.
+    template <class X>
+        requires(!std::is_same_v<X, matrix<T>&> && !std::is_same_v<X, const matrix<T>&>)
+    const matrix<T>& forward(X&&, mode = mode::train) {
+        static_assert(detail::forward_input_would_dangle<X&&, matrix<T>>::value,
+                      "nnprobe: model::forward keeps a reference to its input batch: pass a "
+                      "named matrix of the model's scalar type, not a temporary or a batch that "
+                      "must first be converted (convert it into a matrix you keep)");
         return out_[node_count - 1];
     }
 
