@@ -280,4 +280,40 @@ TEST_CASE("float and double Adam runs of the digits MLP stay together") {
     CHECK(worst < 3e-6);
 }
 
+TEST_CASE("misuse is refused by name: empty batches, a batch size of 0, labels that do not match") {
+    auto m = make_model(iris_mlp, seed{1});
+    const matrix<float> empty({0, 4}, 0.f);
+    CHECK_THROWS_WITH_AS(m.forward(empty), doctest::Contains("input batch has 0 rows"), nnp::error);
+
+    // Every loss refuses a mean over no samples (it would be NaN).
+    matrix<double> none({0, 3}, 0.0), g;
+    CHECK_THROWS_WITH_AS(softmax_cross_entropy(none, std::vector<int>{}, g),
+                         doctest::Contains("softmax_cross_entropy: the batch has 0 rows"), nnp::error);
+    CHECK_THROWS_WITH_AS(binary_cross_entropy(none, none, g),
+                         doctest::Contains("binary_cross_entropy: the batch has 0 rows"), nnp::error);
+    CHECK_THROWS_WITH_AS(binary_cross_entropy(none, std::vector<int>{}, g),
+                         doctest::Contains("binary_cross_entropy: the batch has 0 rows"), nnp::error);
+    CHECK_THROWS_WITH_AS(mse(none, none, g), doctest::Contains("mse: the batch has 0 rows"), nnp::error);
+
+    // accuracy names both counts instead of reading past the labels.
+    const matrix<float> out({3, 3}, 0.f);
+    CHECK_THROWS_WITH_AS(accuracy(out, std::vector<int>{0, 1}),
+                         doctest::Contains("the output has 3 rows but there are 2 labels"), nnp::error);
+    CHECK_THROWS_WITH_AS(accuracy(matrix<float>({0, 3}, 0.f), std::vector<int>{}),
+                         doctest::Contains("accuracy: the batch has 0 rows"), nnp::error);
+    CHECK(accuracy(out, std::vector<int>{0, 0, 1}) == doctest::Approx(2.0 / 3));
+
+    // shuffled_batches of size 0 (it divided by zero), and of an empty data set.
+    auto data = iris();
+    batch<decltype(data)> b;
+    CHECK_THROWS_WITH_AS(shuffled_batches{.size = 0}(data, 0, seed{1}, b),
+                         doctest::Contains("shuffled_batches: the batch size must be at least 1"),
+                         nnp::data_error);
+    const decltype(data) nothing;
+    CHECK_THROWS_WITH_AS(shuffled_batches{.size = 4}(nothing, 0, seed{1}, b),
+                         doctest::Contains("shuffled_batches: the data set is empty"), nnp::data_error);
+    shuffled_batches{.size = 8}(data, 3, seed{1}, b);
+    CHECK(b.x.shape()[0] == 8);
+}
+
 }  // TEST_SUITE

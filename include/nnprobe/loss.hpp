@@ -15,11 +15,19 @@
 namespace nnp {
 
 namespace detail {
+// A mean over no samples is NaN: refuse it by name instead.
+template <class T>
+void check_not_empty(const matrix<T>& out, const char* loss) {
+    if (out.shape()[0] == 0)
+        throw error(fmt::format("nnprobe: {}: the batch has 0 rows: a loss needs at least one sample",
+                                loss));
+}
 template <class T>
 void check_rows(const matrix<T>& out, std::size_t n, const char* loss) {
     if (out.shape()[0] != n)
         throw error(fmt::format("nnprobe: {}: the output has {} rows but there are {} targets",
                                 loss, out.shape()[0], n));
+    check_not_empty(out, loss);
 }
 template <class T>
 void check_label(int y, std::size_t classes, std::size_t row, const char* loss) {
@@ -70,6 +78,7 @@ struct binary_cross_entropy_t {
             throw error(fmt::format("nnprobe: {}: output is {}x{} but the targets are {}x{}", name,
                                     logits.shape()[0], logits.shape()[1], target.shape()[0],
                                     target.shape()[1]));
+        detail::check_not_empty(logits, name);
         detail::ensure_shape(grad, logits.shape()[0], logits.shape()[1]);
         const std::size_t n = logits.size();
         const T inv = T(1) / static_cast<T>(n);
@@ -107,6 +116,7 @@ struct mse_t {
             throw error(fmt::format("nnprobe: mse: output is {}x{} but the targets are {}x{}",
                                     out.shape()[0], out.shape()[1], target.shape()[0],
                                     target.shape()[1]));
+        detail::check_not_empty(out, name);
         detail::ensure_shape(grad, out.shape()[0], out.shape()[1]);
         const std::size_t n = out.size();
         const T inv = T(1) / static_cast<T>(n);
@@ -128,7 +138,11 @@ inline constexpr mse_t mse{};
 template <class T>
 double accuracy(const matrix<T>& out, const std::vector<int>& y) {
     const std::size_t n = out.shape()[0], c = out.shape()[1];
-    if (n == 0) return 0;
+    if (n != y.size())
+        throw error(fmt::format("nnprobe: accuracy: the output has {} rows but there are {} labels",
+                                n, y.size()));
+    if (n == 0) throw error("nnprobe: accuracy: the batch has 0 rows");
+    if (c == 0) throw error("nnprobe: accuracy: the output has 0 columns");
     std::size_t hit = 0;
     for (std::size_t r = 0; r < n; ++r) {
         const T* z = out.data() + r * c;

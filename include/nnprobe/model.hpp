@@ -148,6 +148,8 @@ public:
             throw error(fmt::format("nnprobe: input batch has {} columns, the network's input "
                                     "node 0 takes {} per sample",
                                     x.shape()[1], input_size));
+        if (x.shape()[0] == 0)
+            throw error("nnprobe: input batch has 0 rows: a forward pass needs at least one sample");
         x_ = &x;
         last_mode_ = m;
         context ctx{m, &pass_rng_};

@@ -64,6 +64,8 @@ struct shuffled_batches {
     std::size_t size = 16;
     template <class DS>
     void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+        if (size == 0) throw data_error("nnprobe: shuffled_batches: the batch size must be at least 1");
+        if (ds.size() == 0) throw data_error("nnprobe: shuffled_batches: the data set is empty");
         const std::size_t b = std::min(size, ds.size());
         const std::size_t per_epoch = ds.size() / b;
         std::vector<std::size_t> order(ds.size());
