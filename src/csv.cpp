@@ -86,15 +86,34 @@ std::string read_whole_file(const std::string& path) {
     return text;
 }
 
+// from_chars rejects a leading '+', which spreadsheets sometimes write.
+std::string_view without_plus(std::string_view cell) {
+    if (cell.size() > 1 && cell[0] == '+' && cell[1] != '+' && cell[1] != '-') cell.remove_prefix(1);
+    return cell;
+}
+
+// Does every cell of `line` read as a number? Then it is data, not a header: a header names
+// its columns, so at least one of its cells is not a number.
+bool all_numeric(std::string_view line, char delimiter) {
+    while (true) {
+        const std::size_t cut = line.find(delimiter);
+        const std::string_view cell = without_plus(trim(line.substr(0, cut), delimiter));
+        double value = 0.0;
+        const auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+        if (cell.empty() || (ec != std::errc() && ec != std::errc::result_out_of_range) ||
+            ptr != cell.data() + cell.size())
+            return false;
+        if (cut == std::string_view::npos) return true;
+        line.remove_prefix(cut + 1);
+    }
+}
+
 // One cell as a finite number within float range (the data ends up as float; converting a
 // larger double to float is undefined behaviour).
 double parse_cell(std::string_view cell, const std::string& path, std::size_t line,
                   std::size_t column) {
     if (cell.empty()) fail(at(path, line, column) + "empty cell");
-    std::string_view digits = cell;
-    // from_chars rejects a leading '+', which spreadsheets sometimes write.
-    if (digits.size() > 1 && digits[0] == '+' && digits[1] != '+' && digits[1] != '-')
-        digits.remove_prefix(1);
+    const std::string_view digits = without_plus(cell);
     double value = 0.0;
     const char* const end = digits.data() + digits.size();
     const auto [ptr, ec] = std::from_chars(digits.data(), end, value);
@@ -153,6 +172,11 @@ numeric_table read_numeric_csv(const std::string& path, std::size_t expected_col
         const std::size_t found = count_fields(line, delim);
         if (opts.header && !header_seen) {
             header_seen = true;
+            if (all_numeric(line, delim))
+                fail(at(path, line_no) +
+                     "the header line is missing: this first line is all numbers, and a header "
+                     "names the columns (at least one cell that is not a number). Add a header "
+                     "line, or load with csv_options{.header = false}");
             if (found != expected_columns)
                 fail(at(path, line_no) + "the header has " + columns(found) + ", expected " +
                      std::to_string(expected_columns));

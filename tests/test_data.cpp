@@ -232,6 +232,12 @@ TEST_CASE("load_csv: row and cell errors name file, line and column") {
         {"crlf_bad.csv", "a,b,label\r\n1,2,0\r\n1,x,0\r\n",
          {":3: column 2: \"x\" is not a number"}},
         {"binary.csv", std::string("a,b,label\n1,\x01\xff\0,0\n", 18), {":2: column 2: ", "\\x01"}},
+        // A missing header would swallow the first data row: an all-numeric first line is refused.
+        {"no_header.csv", "1,2,0\n3,4,1\n", {":1: ", "the header line is missing", ".header = false"}},
+        {"no_header_crlf.csv", "\xEF\xBB\xBF 1.5 ,+2,0\r\n3,4,1\r\n", {":1: ", "header line is missing"}},
+        {"no_header_inf.csv", "1,inf,0\n3,4,1\n", {":1: ", "header line is missing"}},
+        {"no_header_huge.csv", "1,1e999,0\n3,4,1\n", {":1: ", "header line is missing"}},
+        {"no_header_short.csv", "1,2\n3,4\n", {":1: ", "header line is missing"}},
     };
     for (const bad_case& c : cases) {
         CAPTURE(c.name);
@@ -266,6 +272,9 @@ TEST_CASE("load_csv: accepted variations") {
     expect_two_rows(load_small(dir.write("no_header.csv", "1,-2.5,0\n3e-2,4,2\n"), {false, ','}));
     expect_two_rows(load_small(dir.write("semicolon.csv", "a;b;label\n1;-2.5;0\n3e-2;4;2\n"),
                                {true, ';'}));
+    // A header whose names are mostly numbers is still a header: one name is enough.
+    expect_two_rows(load_small(dir.write("numbered.csv", "0,1,label\n1,-2.5,0\n3e-2,4,2\n")));
+    expect_two_rows(load_small(dir.write("unnamed.csv", "1,,2\n1,-2.5,0\n3e-2,4,2\n")));
     // Without a header a text first line is data, and is reported as such.
     const std::string msg =
         data_error_of([&] { load_small(dir.write("h.csv", "a,b,label\n1,2,0\n"), {false, ','}); });

@@ -11,7 +11,8 @@
 namespace nnp {
 
 struct csv_options {
-    bool header = true;    // the first line names the columns and is skipped
+    bool header = true;    // the first line names the columns and is skipped; a first line
+                           // of numbers only is refused (the header is missing)
     char delimiter = ',';
 };
 
