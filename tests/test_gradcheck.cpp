@@ -276,11 +276,20 @@ TEST_CASE("gradcheck: a model with batch_norm and dropout, eval and train") {
     require_pass(nnp::check_model_gradient(m, x, eval_mode()));
 
     // In train mode the model draws a new dropout mask every pass: the check must say so
-    // instead of reporting nonsense as a pass.
+    // instead of reporting nonsense as a pass, and name dropout, not blame a correct backward.
     const auto train = nnp::check_model_gradient(m, x);
-    INFO(train.explain());
+    const std::string text = train.explain();
+    INFO(text);
     CHECK_FALSE(train.ok);
-    CHECK(contains(train.explain(), "two forward passes on the same input differ"));
+    CHECK(contains(text, "two forward passes on the same input differ"));
+    CHECK(contains(text, "node 4 dropout"));
+    CHECK(contains(text, "a stochastic layer in training mode"));
+    CHECK(contains(text, "mode::eval"));
+    CHECK_FALSE(contains(text, "nearest the output belongs to"));
+    CHECK_FALSE(contains(text, "dense<"));
+    CHECK(train.mismatches.empty());
+    // The model is still left on the caller's x.
+    CHECK(&m.output(0) == &x);
 }
 
 // ---- Broken layers fail, and the report names the tensor ---------------------------------------

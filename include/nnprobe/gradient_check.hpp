@@ -33,7 +33,8 @@
 // passes (batch-norm running statistics move in train mode), restores every parameter bit for
 // bit, and ends with a forward pass on the caller's x so that output(i) and gradient(i) refer to
 // live data. A model's dropout draws a new mask every pass, so a model with dropout cannot be
-// checked in train mode: the check detects the unrepeatable forward pass and reports it.
+// checked in train mode: the check detects the unrepeatable forward pass, names the node whose
+// output differs, and compares nothing.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -155,11 +156,14 @@ struct gradient_check_result {
         }
         std::size_t unwritten = 0;
         for (const auto& m : mismatches) unwritten += m.never_written;
-        s = fmt::format("gradient check FAILED: {} mismatch(es) in {} entries checked{} (max abs "
-                        "error {:.3g}, max rel error {:.3g}, where both gradients are finite)\n",
-                        mismatches.size(), entries_checked,
-                        unwritten ? fmt::format(", {} never written", unwritten) : "",
-                        max_abs_error, max_rel_error);
+        s = entries_checked == 0
+                ? std::string("gradient check FAILED before comparing any gradient\n")
+                : fmt::format("gradient check FAILED: {} mismatch(es) in {} entries checked{} (max "
+                              "abs error {:.3g}, max rel error {:.3g}, where both gradients are "
+                              "finite)\n",
+                              mismatches.size(), entries_checked,
+                              unwritten ? fmt::format(", {} never written", unwritten) : "",
+                              max_abs_error, max_rel_error);
         for (const auto& p : problems) s += "  problem: " + p + "\n";
         const std::size_t shown = std::min(max_mismatches, mismatches.size());
         for (std::size_t k = 0; k < shown; ++k) s += "  " + mismatches[k].describe() + "\n";
@@ -487,10 +491,29 @@ gradient_check_result check_model_gradient(model<double, G>& m, const matrix<dou
     const matrix<double> y_first = forward();
     if (!gc::all_finite(y_first))
         res.problems.push_back("the model's output is not finite");
-    if (!gc::same_bits(forward(), y_first))
+    std::vector<matrix<double>> outputs_first;
+    for (std::size_t i = 1; i < model<double, G>::node_count; ++i) outputs_first.push_back(m.output(i));
+    if (!gc::same_bits(forward(), y_first)) {
+        // Central differences of an unrepeatable forward pass are noise, and so would be every
+        // mismatch found with them: compare nothing, blame no backward, name the node instead
+        // (the first whose output differs; nodes come in order, so its inputs did not).
+        res.ok = false;
         res.problems.push_back(
             "two forward passes on the same input differ (dropout in train mode draws a new mask "
             "every pass): check in eval mode");
+        std::size_t node = detail::npos;
+        for (std::size_t i = 1; i < model<double, G>::node_count && node == detail::npos; ++i)
+            if (!gc::same_bits(m.output(i), outputs_first[i - 1])) node = i;
+        res.notes.push_back(fmt::format(
+            "{} gives a different output on every pass: a stochastic layer in training mode. "
+            "No gradient was compared, so no layer's backward is at fault; check with "
+            "pass_mode = mode::eval, or with the dropout rate set to 0",
+            node == detail::npos ? std::string("a node") : m.node(node).label()));
+        m.forward(x, opts.pass_mode);
+        m.output_grad() = r;
+        m.backward();
+        return res;
+    }
 
     auto analytic_pass = [&](double prefill, std::vector<double> gc::probe::*slot) {
         for (auto& p : probes) gc::fill(p.grad, p.size, prefill);
