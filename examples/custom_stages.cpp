@@ -13,7 +13,7 @@ using namespace nnp;
 struct balanced_batches {
     std::size_t per_class = 2;
     template <class DS>
-    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
         constexpr std::size_t classes = DS::labels_type::count, w = DS::features_type::size;
         std::vector<std::vector<std::size_t>> by_class(classes);
         for (std::size_t i = 0; i < ds.size(); ++i) by_class[ds.y[i]].push_back(i);

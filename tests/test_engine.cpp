@@ -67,6 +67,19 @@ TEST_CASE("splitmix64 gives the reference bits") {
     CHECK(std::abs(sq / 20000 - 1) < 0.05);
 }
 
+// With `using namespace nnp;` at global scope (above) and <cmath>, the activation and the C
+// library's tanh are both usable unqualified, and a program may have its own `batch`.
+struct batch {
+    int rows = 0;
+};
+TEST_CASE("nnp names do not collide with <cmath> or a program's own names") {
+    constexpr auto net = input<2> | dense<4> | tanh_act | dense<1>;
+    CHECK(make_model(net, seed{1}).node(2).layer == "tanh");
+    CHECK(tanh(0.5) == std::tanh(0.5));
+    batch b{3};
+    CHECK(b.rows == 3);
+}
+
 TEST_CASE("nodes are reachable by index and name, with inferred shapes") {
     auto m = make_model(residual_mlp, seed{1});
     REQUIRE(m.nodes().size() == 9);
@@ -90,7 +103,7 @@ TEST_CASE("a batch of the wrong width is refused with both widths named") {
 
 TEST_CASE("the initialiser follows the activation: He before relu, Glorot before tanh") {
     constexpr auto he_net = input<256> | dense<256> | relu | dense<2>;
-    constexpr auto glorot_net = input<256> | dense<256> | nnp::tanh | dense<2>;
+    constexpr auto glorot_net = input<256> | dense<256> | nnp::tanh_act | dense<2>;
     auto std_of = [](const auto& m) {
         const auto& w = m.params()[0];
         double s = 0;

@@ -193,7 +193,7 @@ TEST_CASE("gradcheck: dense and dense_no_bias") {
 TEST_CASE("gradcheck: elementwise activations") {
     require_pass(nnp::check_layer_gradient<nnp::relu_t, nnp::shape<6>>(nnp::relu));
     require_pass(nnp::check_layer_gradient<nnp::leaky_relu_t, nnp::shape<6>>(nnp::leaky_relu(0.1)));
-    require_pass(nnp::check_layer_gradient<nnp::tanh_t, nnp::shape<6>>(nnp::tanh));
+    require_pass(nnp::check_layer_gradient<nnp::tanh_t, nnp::shape<6>>(nnp::tanh_act));
     require_pass(nnp::check_layer_gradient<nnp::sigmoid_t, nnp::shape<6>>(nnp::sigmoid));
     require_pass(nnp::check_layer_gradient<nnp::gelu_t, nnp::shape<6>>(nnp::gelu));
     require_pass(nnp::check_layer_gradient<nnp::gelu_tanh_t, nnp::shape<6>>(nnp::gelu_tanh));
@@ -242,7 +242,7 @@ TEST_CASE("gradcheck: shape-only and merge layers") {
 }
 
 TEST_CASE("gradcheck: a whole model, per node") {
-    constexpr auto net = nnp::input<4> | nnp::dense<8> | nnp::tanh | nnp::named<"h"> |
+    constexpr auto net = nnp::input<4> | nnp::dense<8> | nnp::tanh_act | nnp::named<"h"> |
                          nnp::dense<8> | nnp::gelu | nnp::add<"h"> | nnp::layer_norm |
                          nnp::dense<3>;
     auto m = nnp::make_model<double>(net, nnp::seed{3});

@@ -221,7 +221,7 @@ TEST_CASE("the recorders count non-finite values per node and name the first ste
     CHECK(activity[2]->nonfinite_outputs == 0);  // where relu swallows it (NaN > 0 is false) ...
     CHECK(std::isnan(rec.nodes.tensors()[0].grad_norm[0]));  // ... but not from dense<16>'s dW
     // Through tanh the NaN reaches the loss, and the gradients are scanned too.
-    const auto tanh_pipe = pipeline(iris_data{}, input<4> | dense<16> | nnp::tanh | dense<3>, softmax_cross_entropy,
+    const auto tanh_pipe = pipeline(iris_data{}, input<4> | dense<16> | nnp::tanh_act | dense<3>, softmax_cross_entropy,
                                     adam{.lr = 1e-2}).transform(poison_first_sample{});
     const auto blown = mini_run(tanh_pipe, stratified(iris(), 4, seed{1}),
                                 run_options{.run_seed = seed{1}, .steps = 2, .record = true, .snapshot_steps = {}});

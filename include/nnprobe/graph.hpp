@@ -322,7 +322,7 @@ constexpr auto operator|(const G& g, const L& l) {
             detail::no_nonlinearity_between<detail::node_ref<prev, detail::layer_at<G, prev>>,
                                             detail::node_ref<G::size, L>>::value,
             "nnprobe: C2: two affine layers with no nonlinearity between them: together they "
-            "are one affine map. Insert relu/tanh/... or mark the junction nnp::linear_ok");
+            "are one affine map. Insert relu/tanh_act/... or mark the junction nnp::linear_ok");
         return invalid_graph{};
     } else {
         return detail::append<L, typename L::template output_shape<in>, G::cursor>(g, l);

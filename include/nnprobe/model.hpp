@@ -390,7 +390,7 @@ struct invalid_model {};
                           ::nnp::detail::node_ref<0, ::nnp::detail::shape_at<G, 0>>,             \
                           ::nnp::detail::node_ref<nnp_last_, ::nnp::detail::layer_at<G, nnp_last_>>>::value, \
                       "nnprobe: C3: the whole network is affine in its input: no nonlinear "     \
-                      "node on any path. Insert relu/tanh/..., or mark it nnp::linear_ok");      \
+                      "node on any path. Insert relu/tanh_act/..., or mark it nnp::linear_ok");      \
         return INVALID{};                                                                        \
     } else
 

@@ -37,9 +37,9 @@ struct data_spec {
 template <class Features, class Labels>
 inline constexpr data_spec<Features, Labels> data{};
 
-// One batch, in buffers reused from step to step.
+// One batch, in buffers reused from step to step (not `batch`: a name programs use).
 template <class DS>
-struct batch {
+struct batch_of {
     matrix<float> x;
     typename DS::y_type y;
     void resize(std::size_t rows) {
@@ -52,7 +52,7 @@ struct batch {
 // Every sample, in order, every step.
 struct full_batch_t {
     template <class DS>
-    void operator()(const DS& ds, std::size_t, seed, batch<DS>& out) const {
+    void operator()(const DS& ds, std::size_t, seed, batch_of<DS>& out) const {
         out.resize(ds.size());
         for (std::size_t i = 0; i < ds.size(); ++i) detail::copy_sample(ds, i, out.x, out.y, i);
     }
@@ -63,7 +63,7 @@ inline constexpr full_batch_t full_batch{};
 struct shuffled_batches {
     std::size_t size = 16;
     template <class DS>
-    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
         if (size == 0) throw data_error("nnprobe: shuffled_batches: the batch size must be at least 1");
         if (ds.size() == 0) throw data_error("nnprobe: shuffled_batches: the data set is empty");
         const std::size_t b = std::min(size, ds.size());

@@ -6,9 +6,9 @@
 #include <nnprobe/pipeline.hpp>
 
 #ifdef NNP_TWIN
-constexpr auto net = nnp::input<4> | nnp::dense<16> | nnp::tanh | nnp::dense<2>;
+constexpr auto net = nnp::input<4> | nnp::dense<16> | nnp::tanh_act | nnp::dense<2>;
 #else
-constexpr auto net = nnp::input<4> | nnp::dense<16> | nnp::tanh | nnp::dense<1>;
+constexpr auto net = nnp::input<4> | nnp::dense<16> | nnp::tanh_act | nnp::dense<1>;
 #endif
 
 constexpr auto p = nnp::pipeline(nnp::data<nnp::features<4>, nnp::targets<2>>, net, nnp::mse,

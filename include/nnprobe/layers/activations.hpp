@@ -129,7 +129,7 @@ struct gelu_tanh_t : detail::activation_base<gelu_tanh_t> {
 
 inline constexpr relu_t relu{};
 inline constexpr leaky_relu_t leaky_relu{};
-inline constexpr tanh_t tanh{};
+inline constexpr tanh_t tanh_act{};  // not `tanh`: that would collide with ::tanh under `using namespace nnp`
 inline constexpr sigmoid_t sigmoid{};
 inline constexpr gelu_t gelu{};
 inline constexpr gelu_tanh_t gelu_tanh{};

@@ -14,7 +14,7 @@ namespace nnp::bugs {
 // Bug class 1: the batcher shuffles the inputs but takes the labels in data-set order.
 struct misaligned_batcher {
     template <class DS>
-    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
         constexpr std::size_t w = DS::features_type::size;
         std::vector<std::size_t> order(ds.size());
         std::iota(order.begin(), order.end(), std::size_t{0});

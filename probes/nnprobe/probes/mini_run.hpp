@@ -120,7 +120,7 @@ private:
     seed seed_;
     model<T, G> model_;
     optimizer_state<typename P::optimizer_type, T> opt_;
-    batch<DS> batch_;
+    batch_of<DS> batch_;
     matrix<float> infer_x_;
     std::vector<std::size_t> order_;
     matrix<T> gathered_, gathered_grad_;
