@@ -8,11 +8,18 @@ For each compiler, the test file must
   3. print its first line containing `nnprobe:` within the first --max-line lines of stderr,
   4. print at most `// max-errors: N` errors (default 1: a failed check must not cascade),
 and compiled again with -DNNP_TWIN (the passing twin, under #ifdef NNP_TWIN in the same file)
-it must compile (exit status 0).
+it must compile (exit status 0). A check whose message is the name of a function called in a
+constant expression (`nnprobe_dropout_rate_must_be_in_0_1`) counts that name as its message.
+
+Twins cost as much as the failing compiles; --no-twin skips them, and --twins compiles the
+twins of every --file given as ONE translation unit per compiler (each file's body in its own
+namespace, its #include lines, and the #defines before its first #include, hoisted to the
+top; so a case keeps its #includes outside #if blocks and its names in its own file).
 
 Usage:
   run_compile_fail.py --source-root DIR --file tests/compile_fail/c2_linear_stack.cpp \\
       --compiler g++ --compiler clang++
+  run_compile_fail.py --twins --file a.cpp --file b.cpp ... --compiler g++
 
 A compiler is a command of one or more words: everything after --compiler up to the next
 option of this script (`--compiler ccache c++ -m64` works). A compiler whose command is not
@@ -31,7 +38,11 @@ import sys
 
 OPTIONS_WITH_COMMAND = ("--compiler", "--cxx", "--optional-compiler")
 OPTIONS_WITH_VALUE = ("--source-root", "--file", "--extra-arg", "--max-line")
-ALL_OPTIONS = OPTIONS_WITH_COMMAND + OPTIONS_WITH_VALUE + ("-h", "--help")
+OPTIONS_FLAGS = ("--no-twin", "--twins")
+ALL_OPTIONS = OPTIONS_WITH_COMMAND + OPTIONS_WITH_VALUE + OPTIONS_FLAGS + ("-h", "--help")
+# The line that carries a check's message: a static_assert's `nnprobe:` text, or the name of
+# the non-constexpr function a constant expression called (`nnprobe_dropout_rate_...`).
+MESSAGE = re.compile(r"nnprobe(:|_[a-z])")
 
 
 def usage_error(msg):
@@ -41,13 +52,22 @@ def usage_error(msg):
 
 
 def parse_args(argv):
-    opts = {"source_root": None, "file": None, "compilers": [], "extra": [], "max_line": 5}
+    opts = {"source_root": None, "files": [], "compilers": [], "extra": [], "max_line": 5,
+            "twin": True, "twins": False}
     i = 0
     while i < len(argv):
         a = argv[i]
         if a in ("-h", "--help"):
             print(__doc__)
             sys.exit(0)
+        if a == "--no-twin":
+            opts["twin"] = False
+            i += 1
+            continue
+        if a == "--twins":
+            opts["twins"] = True
+            i += 1
+            continue
         name, eq, inline = a.partition("=")
         if name in OPTIONS_WITH_COMMAND:
             words = [inline] if eq else []
@@ -70,7 +90,7 @@ def parse_args(argv):
             if name == "--source-root":
                 opts["source_root"] = value
             elif name == "--file":
-                opts["file"] = value
+                opts["files"].append(value)
             elif name == "--extra-arg":
                 opts["extra"].append(value)
             else:
@@ -81,8 +101,10 @@ def parse_args(argv):
             i += 1
             continue
         usage_error(f"unknown argument {a!r}")
-    if opts["file"] is None:
+    if not opts["files"]:
         usage_error("--file is required")
+    if len(opts["files"]) > 1 and not opts["twins"]:
+        usage_error("several --file only with --twins")
     if opts["source_root"] is None:
         # The script lives in <root>/tests/compile_fail.
         opts["source_root"] = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -163,7 +185,7 @@ def excerpt(text, n=30):
     return shown
 
 
-def check_compiler(cmd, root, path, extra, expects, max_errors, max_line):
+def check_compiler(cmd, root, path, extra, expects, max_errors, max_line, twin=True):
     """Returns (ok, report lines)."""
     label = os.path.basename(cmd[0]) if len(cmd) == 1 else " ".join(cmd)
     kind = compiler_kind(cmd)
@@ -173,7 +195,7 @@ def check_compiler(cmd, root, path, extra, expects, max_errors, max_line):
 
     rc, err, args = compile_file(cmd, kind, root, path, extra, twin=False)
     lines = err.splitlines()
-    where = next((k for k, l in enumerate(lines) if "nnprobe:" in l), None)
+    where = next((k for k, l in enumerate(lines) if MESSAGE.search(l)), None)
     if rc == 0:
         failures.append("the file compiled, but a static check should have rejected it")
     else:
@@ -191,7 +213,7 @@ def check_compiler(cmd, root, path, extra, expects, max_errors, max_line):
                             "(a failed check should stop the cascade)")
 
     if where is not None:
-        msg = lines[where][lines[where].index("nnprobe:"):]
+        msg = lines[where][MESSAGE.search(lines[where]).start():]
         if kind == "clang":
             msg = msg.rstrip('"')  # clang quotes the message
         if len(msg) > 110:
@@ -208,6 +230,8 @@ def check_compiler(cmd, root, path, extra, expects, max_errors, max_line):
         report.append("  command: " + " ".join(args))
         report.append("  output:\n" + excerpt(err))
 
+    if not twin:
+        return not failures, report
     rc2, err2, args2 = compile_file(cmd, kind, root, path, extra, twin=True)
     if rc2 != 0:
         failures.append("twin")
@@ -220,15 +244,59 @@ def check_compiler(cmd, root, path, extra, expects, max_errors, max_line):
     return not failures, report
 
 
+def twins_source(paths):
+    """One translation unit holding the twin of every file: each body in its own namespace
+    (line numbers kept with #line, `int main(` renamed), the includes hoisted to the top."""
+    head, bodies = [], []
+    for k, path in enumerate(paths):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        seen_include = False
+        body = []
+        for line in lines:
+            if re.match(r"\s*#\s*include\b", line):
+                seen_include = True
+                if line.strip() not in head:
+                    head.append(line.strip())
+                body.append("")
+            elif not seen_include and re.match(r"\s*#\s*define\b", line):
+                if line.strip() not in head:
+                    head.append(line.strip())
+                body.append("")
+            else:  # main, in a namespace, is an ordinary function: it must return
+                body.append(re.sub(r"^int main\(", "int twin_main(", line))
+        bodies.append(f"namespace nnp_twin_{k} {{\n#line 1 \"{path}\"\n" + "\n".join(body) + "\n}\n")
+    return "#define NNP_TWIN 1\n" + "\n".join(head) + "\n" + "".join(bodies)
+
+
+def check_twins(cmd, root, paths, extra):
+    label = os.path.basename(cmd[0])
+    kind = compiler_kind(cmd)
+    src = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"nnprobe_twins_{os.getpid()}_{label}.cpp")
+    with open(src, "w", encoding="utf-8") as f:
+        f.write(twins_source(paths))
+    try:
+        rc, err, args = compile_file(cmd, kind, root, src, extra, twin=False)
+    finally:
+        os.remove(src)
+    if rc == 0:
+        return True, [f"{label}: the twins of {len(paths)} files compile as one translation unit"
+                      + (" (with warnings)" if err.strip() else "")]
+    return False, [f"{label}: FAIL: the twins (-DNNP_TWIN) do not compile",
+                   "  command: " + " ".join(args), "  output:\n" + excerpt(err, 60)]
+
+
 def main(argv):
     opts = parse_args(argv)
     root = os.path.abspath(opts["source_root"])
-    path = opts["file"]
-    if not os.path.isabs(path):
-        path = os.path.join(root, path)
-    if not os.path.isfile(path):
-        print(f"FAIL: no test file {path}")
-        return 1
+    paths = [p if os.path.isabs(p) else os.path.join(root, p) for p in opts["files"]]
+    for p in paths:
+        if not os.path.isfile(p):
+            print(f"FAIL: no test file {p}")
+            return 1
+    if opts["twins"]:
+        return run_twins(opts, root, paths)
+    path = paths[0]
     expects, max_errors = read_expectations(path)
     if not expects:
         print(f"FAIL: {path} has no `// expect: <text>` line")
@@ -244,7 +312,27 @@ def main(argv):
             print(f"FAIL: compiler {cmd[0]!r} not found on PATH")
             return 1
         good, report = check_compiler(cmd, root, path, opts["extra"], expects, max_errors,
-                                      opts["max_line"])
+                                      opts["max_line"], opts["twin"])
+        print("\n".join(report))
+        ok = ok and good
+        ran += 1
+    if ran == 0:
+        print("FAIL: no compiler was run")
+        return 1
+    print("OK" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+def run_twins(opts, root, paths):
+    ok, ran = True, 0
+    for cmd, optional in opts["compilers"]:
+        if shutil.which(cmd[0]) is None:
+            if optional or "clang" in os.path.basename(cmd[0]):
+                print(f"{cmd[0]}: not found on PATH, skipped")
+                continue
+            print(f"FAIL: compiler {cmd[0]!r} not found on PATH")
+            return 1
+        good, report = check_twins(cmd, root, paths, opts["extra"])
         print("\n".join(report))
         ok = ok and good
         ran += 1
