@@ -263,8 +263,8 @@ def twins_source(paths):
                 if line.strip() not in head:
                     head.append(line.strip())
                 body.append("")
-            else:  # main, in a namespace, is an ordinary function: it must return
-                body.append(re.sub(r"^int main\(", "int twin_main(", line))
+            else:  # main, in a namespace, is an ordinary function (auto: no return needed)
+                body.append(re.sub(r"^int main\(", "auto twin_main(", line))
         bodies.append(f"namespace nnp_twin_{k} {{\n#line 1 \"{path}\"\n" + "\n".join(body) + "\n}\n")
     return "#define NNP_TWIN 1\n" + "\n".join(head) + "\n" + "".join(bodies)
 
