@@ -80,6 +80,21 @@ TEST_CASE("nnp names do not collide with <cmath> or a program's own names") {
     CHECK(b.rows == 3);
 }
 
+// In a constexpr graph these are compile errors (tests/compile_fail/values_*.cpp); a graph
+// built at run time gets an nnp::error naming the value.
+TEST_CASE("a dropout rate outside [0, 1) or leaky_relu(1) built at run time is an nnp::error") {
+    for (double rate : {1.5, 1.0, -0.5, std::nan("")}) {
+        CAPTURE(rate);
+        CHECK_THROWS_AS(dropout(rate), error);
+    }
+    CHECK_THROWS_WITH(dropout(1.5), doctest::Contains("dropout(1.5"));
+    for (double rate : {0.0, 0.5, 0.999}) CHECK(dropout(rate).rate == rate);
+    double slope = 1;
+    CHECK_THROWS_WITH_AS(leaky_relu(slope), doctest::Contains("leaky_relu(1) is the identity"), error);
+    slope = 0.2;
+    CHECK(leaky_relu(slope).slope == slope);
+}
+
 TEST_CASE("nodes are reachable by index and name, with inferred shapes") {
     auto m = make_model(residual_mlp, seed{1});
     REQUIRE(m.nodes().size() == 9);

@@ -15,10 +15,12 @@
 //     void backward(const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy,
 //                   matrix<T>* dx, nnp::context& ctx);  // assign dx (when non-null)
 //   };                                                  // and every parameter gradient
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "error.hpp"
 #include "random.hpp"
 
 namespace nnp {
@@ -74,10 +76,29 @@ private:
 };
 
 namespace detail {
+// Settings no layer can work with. Not constexpr on purpose: in a constant expression (a
+// constexpr graph) calling one is the compile error, and g++ and clang print its name,
+// which says what is wrong; at run time it throws.
+[[noreturn]] inline void nnprobe_dropout_rate_must_be_in_0_1(double rate) {
+    throw error("nnprobe: dropout(" + std::to_string(rate) +
+                "): the rate is the probability of dropping an element, in [0, 1)");
+}
+[[noreturn]] inline void nnprobe_leaky_relu_slope_1_is_the_identity() {
+    throw error("nnprobe: leaky_relu(1) is the identity, not a nonlinearity: use a slope other "
+                "than 1 (0.01 is usual), or remove it and mark the junction nnp::linear_ok");
+}
+
+// `linearity` must be a static member: the checks read it from the type. (A non-static one
+// passes `L::linearity` in an unevaluated operand, hence the address test.)
 template <class L>
 concept states_linearity = requires {
     { L::linearity } -> std::convertible_to<linearity_class>;
+    { &L::linearity } -> std::convertible_to<const linearity_class*>;
 };
+template <class L>
+concept has_non_static_linearity = requires {
+    { L::linearity } -> std::convertible_to<linearity_class>;
+} && !states_linearity<L>;
 template <class L, class In>
 concept states_shape_rule = requires { typename L::template output_shape<In>; };
 template <class L, class In>

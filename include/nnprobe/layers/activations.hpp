@@ -63,7 +63,10 @@ struct relu_t : detail::activation_base<relu_t> {
 struct leaky_relu_t : detail::activation_base<leaky_relu_t> {
     static constexpr init_spec::kind_t preferred_init = init_spec::he;
     double slope = 0.01;
-    constexpr leaky_relu_t operator()(double s) const { return leaky_relu_t{{}, s}; }
+    constexpr leaky_relu_t operator()(double s) const {
+        if (s == 1) detail::nnprobe_leaky_relu_slope_1_is_the_identity();  // C2 would miss it
+        return leaky_relu_t{{}, s};
+    }
     std::string describe() const { return "leaky_relu"; }
     template <class T>
     T f(T x) const { return x > T(0) ? x : static_cast<T>(slope) * x; }

@@ -15,7 +15,7 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
     static constexpr linearity_class linearity = linearity_class::affine_mixing;
     static constexpr bool uses_init = true;
     template <class In>
-    using output_shape = shape<N>;
+    using output_shape = shape<(N > 0 ? N : 1)>;  // dense<0> has its own error (below)
     template <class In>
     static constexpr bool accepts = In::rank == 1;
     static std::string describe() {
@@ -63,9 +63,19 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
     };
 };
 
+namespace detail {
+// The width is checked where the variable is made, not in dense_t: clang treats a class
+// whose static_assert failed as having no members, and C7 would fire as well.
+template <std::size_t N, bool Bias>
+constexpr dense_t<N, Bias> dense_of_width() {
+    static_assert(N > 0, "nnprobe: dense<0>: a dense layer needs at least one output feature");
+    return {};
+}
+}  // namespace detail
+
 template <std::size_t N>
-inline constexpr dense_t<N, true> dense{};
+inline constexpr dense_t<N, true> dense = detail::dense_of_width<N, true>();
 template <std::size_t N>
-inline constexpr dense_t<N, false> dense_no_bias{};
+inline constexpr dense_t<N, false> dense_no_bias = detail::dense_of_width<N, false>();
 
 }  // namespace nnp

@@ -12,7 +12,10 @@ namespace nnp {
 struct dropout_t {
     static constexpr linearity_class linearity = linearity_class::affine_elementwise;
     double rate = 0.5;
-    constexpr dropout_t operator()(double p) const { return dropout_t{p}; }
+    constexpr dropout_t operator()(double p) const {
+        if (!(p >= 0 && p < 1)) detail::nnprobe_dropout_rate_must_be_in_0_1(p);  // NaN too
+        return dropout_t{p};
+    }
     template <class In>
     using output_shape = In;
     std::string describe() const { return "dropout(" + std::to_string(rate) + ")"; }
