@@ -105,6 +105,13 @@ constexpr bool is_merge() {
     if constexpr (requires { L::is_merge; }) return L::is_merge;
     else return false;
 }
+// softmax or log_softmax: what a loss on logits must not be given.
+template <class L>
+constexpr bool outputs_probabilities() {
+    if constexpr (requires { L::outputs_probabilities; })
+        return L::outputs_probabilities || L::outputs_log_probabilities;
+    else return false;
+}
 template <class L>
 constexpr bool is_output_head() {
     if constexpr (requires { L::is_output_head; }) return L::is_output_head;
@@ -121,6 +128,8 @@ struct structure<graph<C, N...>> {
     static constexpr std::array<linearity_class, size> lin{N::layer_type::linearity...};
     static constexpr std::array<bool, size> ack{acknowledges_linear<typename N::layer_type>()...};
     static constexpr std::array<bool, size> head{is_output_head<typename N::layer_type>()...};
+    static constexpr std::array<bool, size> probabilities{
+        outputs_probabilities<typename N::layer_type>()...};
     static constexpr std::array<std::size_t, size> input_count{N::input_count...};
     static constexpr std::array<std::size_t, size> first_input{
         (N::input_count ? N::inputs[0] : npos)...};
@@ -173,6 +182,16 @@ struct structure<graph<C, N...>> {
         }
     }
 
+    // C5: the softmax/log_softmax node whose output reaches the output unchanged but for
+    // elementwise-linear or shape-only nodes (dropout, flatten, a user's scale), or npos.
+    static constexpr std::size_t probability_head = [] {
+        for (std::size_t i = size - 1; i != npos && input_count[i] <= 1; i = first_input[i]) {
+            if (probabilities[i]) return i;
+            if (lin[i] != linearity_class::affine_elementwise || input_count[i] == 0) break;
+        }
+        return npos;
+    }();
+
     // C4: the first node that does not reach the output.
     static constexpr std::size_t first_unreachable = [] {
         for (std::size_t i = 0; i < size; ++i)
@@ -209,6 +228,10 @@ struct shape_mismatch {
 };
 template <class Node>
 struct layer_without_linearity_class {
+    static constexpr bool value = false;
+};
+template <class Node>
+struct layer_with_non_static_linearity {
     static constexpr bool value = false;
 };
 template <class Node, class InputShape>
@@ -288,7 +311,13 @@ template <class G, class L>
 constexpr auto operator|(const G& g, const L& l) {
     using in = detail::shape_at<G, G::cursor>;
     using S = detail::structure<G>;
-    if constexpr (!detail::states_linearity<L>) {
+    if constexpr (detail::has_non_static_linearity<L>) {
+        static_assert(detail::layer_with_non_static_linearity<detail::node_ref<G::size, L>>::value,
+                      "nnprobe: C7: this user-defined layer's linearity is not static: the checks "
+                      "read it from the type. Write `static constexpr nnp::linearity_class "
+                      "linearity = ...;`");
+        return invalid_graph{};
+    } else if constexpr (!detail::states_linearity<L>) {
         static_assert(detail::layer_without_linearity_class<detail::node_ref<G::size, L>>::value,
                       "nnprobe: C7: this user-defined layer does not state its linearity class: "
                       "add `static constexpr nnp::linearity_class linearity = "
