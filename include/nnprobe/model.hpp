@@ -105,6 +105,10 @@ template <class Argument, class Expected>
 struct forward_input_would_dangle {
     static constexpr bool value = false;
 };
+template <std::size_t Index, std::size_t NodeCount>
+struct node_index_past_the_last_node {
+    static constexpr bool value = false;
+};
 
 }  // namespace detail
 
@@ -205,7 +209,17 @@ public:
     }
     // The runtime part of node I, for tests and custom probes.
     template <std::size_t I>
-    auto& layer() { return std::get<I>(impls_); }
+    auto& layer() {
+        if constexpr (I < node_count) {
+            return std::get<I>(impls_);
+        } else {
+            static_assert(detail::node_index_past_the_last_node<I, node_count>::value,
+                          "nnprobe: layer<I>(): there is no node I: the nodes are 0 (the input) "
+                          "to node_count - 1");
+            static detail::no_impl none;
+            return none;
+        }
+    }
     const G& graph() const { return graph_; }
     seed initial_seed() const { return seed_; }
     std::size_t rows() const { return x_ ? x_->shape()[0] : 0; }
@@ -368,38 +382,171 @@ private:
     const matrix<T>* x_ = nullptr;
 };
 
-// The result of make_model on a graph that failed a static check: inert, so that only the
-// check's own message is printed.
-struct invalid_model {};
+// The result of make_model on a graph that failed a static check: it absorbs what a program
+// does with a model next, so that only the check's own message is printed.
+struct invalid_model {
+    using scalar = float;
+    template <class... A>
+    const matrix<float>& forward(const A&...) { return none_; }
+    void backward() {}
+    matrix<float>& output_grad() { return none_; }
+    void reset(seed) {}
+    void enable_input_gradient(bool = true) {}
+    const matrix<float>& output(std::size_t = 0) const { return none_; }
+    const matrix<float>& gradient(std::size_t) const { return none_; }
+    const std::vector<param_ref<float>>& params() const { return params_; }
+    const std::vector<node_info>& nodes() const { return nodes_; }
+    const node_info& node(std::size_t) const { return info_; }
+    std::size_t index_of(std::string_view) const { return 0; }
+    template <std::size_t I>
+    invalid_model& layer() { return *this; }
 
-// The whole-graph checks (C3, C4), for each user-facing entry point that takes a graph
-// (make_model, pipeline). A macro, because g++ counts every nested call as one more line
-// before the message: the static_assert must stand in the entry point itself. It expands to
-// an if-else chain whose final `else` the entry point completes.
-#define NNP_DETAIL_CHECK_WHOLE_GRAPH(G, INVALID)                                                  \
-    if constexpr (::nnp::detail::structure<G>::first_unreachable != ::nnp::detail::npos) {       \
-        constexpr std::size_t nnp_i_ = ::nnp::detail::structure<G>::first_unreachable;          \
-        static_assert(::nnp::detail::node_does_not_reach_output<                                 \
-                          ::nnp::detail::node_ref<nnp_i_, ::nnp::detail::layer_at<G, nnp_i_>>>::value, \
-                      "nnprobe: C4: a node does not reach the output: it is declared, then "     \
-                      "bypassed. Join it back (add<...>/concat<...>) or remove it");             \
-        return INVALID{};                                                                        \
-    } else if constexpr (!::nnp::detail::structure<G>::has_nonlinearity) {                       \
-        constexpr std::size_t nnp_last_ = G::size - 1;                                           \
-        static_assert(::nnp::detail::network_is_affine_in_its_input<                             \
-                          ::nnp::detail::node_ref<0, ::nnp::detail::shape_at<G, 0>>,             \
-                          ::nnp::detail::node_ref<nnp_last_, ::nnp::detail::layer_at<G, nnp_last_>>>::value, \
-                      "nnprobe: C3: the whole network is affine in its input: no nonlinear "     \
-                      "node on any path. Insert relu/tanh_act/..., or mark it nnp::linear_ok");      \
-        return INVALID{};                                                                        \
-    } else
+private:
+    matrix<float> none_;
+    std::vector<param_ref<float>> params_;
+    std::vector<node_info> nodes_;
+    node_info info_{};
+};
 
-// The user-facing entry point, and where the whole-graph checks (C3, C4) fire.
+// The messages of the checks that need the whole graph, fired both by make_model and by
+// pipeline(). Each static_assert stands in the entry point itself: g++ prints one more line
+// before the message for every nested call, and a note for a macro around the assertion.
+#define NNP_DETAIL_TRAILING_FROM_TEXT                                                           \
+    "nnprobe: the graph ends with from<...>: the output is the last node appended, so the "      \
+    "trailing from<...> selects nothing. Remove it, or append the layers it should start"
+#define NNP_DETAIL_C4_TEXT                                                                       \
+    "nnprobe: C4: a node does not reach the output: it is declared, then bypassed. Join it "     \
+    "back (add<...>/concat<...>) or remove it"
+#define NNP_DETAIL_C3_TEXT                                                                       \
+    "nnprobe: C3: the whole network is affine in its input: no nonlinear node on any path. "    \
+    "Insert relu/tanh_act/..., or mark it nnp::linear_ok"
+#define NNP_DETAIL_C5_SOFTMAX_TEXT                                                               \
+    "nnprobe: C5: the network ends in softmax but the loss expects logits: softmax would be "   \
+    "applied twice (nodes after it that are elementwise-linear change nothing). Remove the "     \
+    "softmax"
+#define NNP_DETAIL_NO_IMPL_TEXT                                                                  \
+    "nnprobe: C7: this user-defined layer has no runtime part: add `template <class T, class "   \
+    "In> struct impl` with forward(x, y, ctx) and backward(x, y, dy, dx, ctx)"
+#define NNP_DETAIL_NO_FORWARD_TEXT                                                               \
+    "nnprobe: C7: this user-defined layer's impl has no forward: add `void forward(const "       \
+    "nnp::matrix<T>& x, nnp::matrix<T>& y, nnp::context& ctx)`"
+#define NNP_DETAIL_NO_BACKWARD_TEXT                                                              \
+    "nnprobe: C7: this user-defined layer's impl has no backward: add `void backward(const "     \
+    "nnp::matrix<T>& x, const nnp::matrix<T>& y, const nnp::matrix<T>& dy, nnp::matrix<T>* dx, " \
+    "nnp::context& ctx)`"
+
+namespace detail {
+template <class Node>
+struct graph_ends_with_from {
+    static constexpr bool value = false;
+};
+template <class Node>
+struct layer_without_runtime_part {
+    static constexpr bool value = false;
+};
+template <class Node>
+struct runtime_part_without_forward {
+    static constexpr bool value = false;
+};
+template <class Node>
+struct runtime_part_without_backward {
+    static constexpr bool value = false;
+};
+template <class X>
+struct not_a_graph {
+    static constexpr bool value = false;
+};
+template <class Head, class Loss>
+struct softmax_output_fed_to_a_loss_that_expects_logits {
+    static constexpr bool value = false;
+};
+template <class Loss>
+constexpr bool expects_logits() {
+    if constexpr (requires { Loss::expects_logits; }) return Loss::expects_logits;
+    else return false;
+}
+
+// C7 for the runtime part: does each node's impl<T, In> exist, with forward and backward?
+// (Merges have their own signatures and are the library's.)
+enum class impl_fault { none, no_impl, no_forward, no_backward };
+template <class T, class G, std::size_t I>
+constexpr impl_fault impl_fault_of() {
+    using L = layer_at<G, I>;
+    if constexpr (I == 0 || is_merge<L>()) {
+        return impl_fault::none;
+    } else {
+        using In = shape_at<G, node_at<G, I>::inputs[0]>;
+        if constexpr (!requires { typename L::template impl<T, In>; }) {
+            return impl_fault::no_impl;
+        } else {
+            using Impl = typename L::template impl<T, In>;
+            if constexpr (!requires(Impl& i, const matrix<T>& x, matrix<T>& y, context& c) {
+                              i.forward(x, y, c);
+                          })
+                return impl_fault::no_forward;
+            else if constexpr (!requires(Impl& i, const matrix<T>& x, matrix<T>* dx, context& c) {
+                                   i.backward(x, x, x, dx, c);
+                               })
+                return impl_fault::no_backward;
+            else
+                return impl_fault::none;
+        }
+    }
+}
+template <class T, class G, class Seq = std::make_index_sequence<G::size>>
+struct runtime_parts;
+template <class T, class G, std::size_t... I>
+struct runtime_parts<T, G, std::index_sequence<I...>> {
+    static constexpr std::array<impl_fault, G::size> faults{impl_fault_of<T, G, I>()...};
+    static constexpr std::size_t first = [] {
+        for (std::size_t i = 0; i < G::size; ++i)
+            if (faults[i] != impl_fault::none) return i;
+        return npos;
+    }();
+    static constexpr impl_fault fault = first == npos ? impl_fault::none : faults[first];
+    using node = node_ref<first == npos ? 0 : first, layer_at<G, first == npos ? 0 : first>>;
+};
+}  // namespace detail
+
+// The user-facing entry point, and where the whole-graph checks fire.
 template <class T = float, class G>
 auto make_model(const G& g, seed s = {}) {
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_model{};  // a check already failed where the graph was written
-    } else NNP_DETAIL_CHECK_WHOLE_GRAPH(G, invalid_model) {
+    } else if constexpr (!detail::is_graph<G>) {
+        static_assert(detail::not_a_graph<G>::value,
+                      "nnprobe: make_model takes a graph: input<...> | layer | ...");
+        return invalid_model{};
+    } else if constexpr (G::cursor != G::size - 1) {
+        static_assert(detail::graph_ends_with_from<
+                          detail::node_ref<G::cursor, detail::layer_at<G, G::cursor>>>::value,
+                      NNP_DETAIL_TRAILING_FROM_TEXT);
+        return invalid_model{};
+    } else if constexpr (detail::structure<G>::first_unreachable != detail::npos) {
+        constexpr std::size_t i = detail::structure<G>::first_unreachable;
+        static_assert(detail::node_does_not_reach_output<
+                          detail::node_ref<i, detail::layer_at<G, i>>>::value,
+                      NNP_DETAIL_C4_TEXT);
+        return invalid_model{};
+    } else if constexpr (!detail::structure<G>::has_nonlinearity) {
+        static_assert(detail::network_is_affine_in_its_input<
+                          detail::node_ref<0, detail::shape_at<G, 0>>,
+                          detail::node_ref<G::size - 1, detail::layer_at<G, G::size - 1>>>::value,
+                      NNP_DETAIL_C3_TEXT);
+        return invalid_model{};
+    } else if constexpr (detail::runtime_parts<T, G>::fault == detail::impl_fault::no_impl) {
+        static_assert(detail::layer_without_runtime_part<typename detail::runtime_parts<T, G>::node>::value,
+                      NNP_DETAIL_NO_IMPL_TEXT);
+        return invalid_model{};
+    } else if constexpr (detail::runtime_parts<T, G>::fault == detail::impl_fault::no_forward) {
+        static_assert(detail::runtime_part_without_forward<typename detail::runtime_parts<T, G>::node>::value,
+                      NNP_DETAIL_NO_FORWARD_TEXT);
+        return invalid_model{};
+    } else if constexpr (detail::runtime_parts<T, G>::fault == detail::impl_fault::no_backward) {
+        static_assert(detail::runtime_part_without_backward<typename detail::runtime_parts<T, G>::node>::value,
+                      NNP_DETAIL_NO_BACKWARD_TEXT);
+        return invalid_model{};
+    } else {
         return model<T, G>(g, s);
     }
 }

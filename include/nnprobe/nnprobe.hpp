@@ -1,13 +1,16 @@
 #pragma once
-// The whole library. graph.hpp, model.hpp and pipeline.hpp come first and directly: they hold the static
-// checks, and g++ prints one "In file included from" line per level before a message.
+// The whole library. The headers that hold static checks come first and directly: g++ and
+// clang print one "In file included from" line per level before a check's message.
 #include "version.hpp"
 #include "graph.hpp"
+#include "layers/activations.hpp"
+#include "layers/dense.hpp"
+#include "layers/dropout.hpp"
 #include "model.hpp"
+#include "optimizer.hpp"
 #include "pipeline.hpp"
+#include "trainer.hpp"
 
 #include "dataset.hpp"
 #include "csv.hpp"
 #include "loss.hpp"
-#include "optimizer.hpp"
-#include "trainer.hpp"

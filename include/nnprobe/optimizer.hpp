@@ -236,4 +236,17 @@ private:
     long t_ = 0;
 };
 
+// An optimiser is a settings type with an optimizer_state: checked where one is given.
+#define NNP_DETAIL_UNKNOWN_OPTIMISER_TEXT                                                        \
+    "nnprobe: this optimiser has no optimizer_state<Opt, T>: use nnp::sgd{...} or "             \
+    "nnp::adam{...}"
+namespace detail {
+template <class Opt>
+concept known_optimiser = requires { sizeof(optimizer_state<Opt, float>); };
+template <class Opt>
+struct unknown_optimiser {
+    static constexpr bool value = false;
+};
+}  // namespace detail
+
 }  // namespace nnp

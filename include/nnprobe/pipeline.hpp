@@ -15,6 +15,7 @@
 //              row order[i] is the prediction for sample i of the batch; the loss, accuracy
 //              and inference see the gathered rows, and gradients flow back through them.
 // The checks that compare the parts (C5, C6) fire in pipeline().
+#include <concepts>
 #include <numeric>
 #include <tuple>
 #include <type_traits>
@@ -99,24 +100,72 @@ inline constexpr in_order_t in_order{};
 template <class Data, class Net, class Loss, class Opt, class Batcher, class Gather, class... Transforms>
 struct pipeline_t;
 
+// The result of pipeline() (or of a stage) after a failed check: it absorbs what a program
+// does with a pipeline next (more stages, make_model on its net; the probes have their
+// overloads), so that only the check's own message is printed.
+struct invalid_pipeline {
+    invalid_graph net;
+    template <class X>
+    constexpr invalid_pipeline batches(const X&) const { return {}; }
+    template <class X>
+    constexpr invalid_pipeline gathered(const X&) const { return {}; }
+    template <class X>
+    constexpr invalid_pipeline transform(const X&) const { return {}; }
+    template <class X>
+    constexpr invalid_pipeline optimise_with(const X&) const { return {}; }
+};
+
 namespace detail {
 template <class P>
 inline constexpr bool is_pipeline = false;
 template <class... A>
 inline constexpr bool is_pipeline<pipeline_t<A...>> = true;
 
-template <class G>
-constexpr bool head_outputs_probabilities() {
-    using L = layer_at<G, G::size - 1>;
-    if constexpr (requires { L::outputs_probabilities; })
-        return L::outputs_probabilities || L::outputs_log_probabilities;
-    else return false;
-}
-
 // Diagnostic stand-ins: g++ shows them, filled in, on the line after the message.
-template <class Head, class Loss>
-struct softmax_output_fed_to_a_loss_that_expects_logits {
+template <class Loss, class Labels>
+struct binary_cross_entropy_needs_two_classes {
     static constexpr bool value = false;
+};
+template <class Batcher, class Dataset>
+struct batcher_with_the_wrong_call_signature {
+    static constexpr bool value = false;
+};
+template <class Transform>
+struct transform_with_the_wrong_call_signature {
+    static constexpr bool value = false;
+};
+template <class Transform, class Dataset>
+struct transform_whose_fit_does_not_take_the_data_set {
+    static constexpr bool value = false;
+};
+template <class Gather>
+struct gather_with_the_wrong_call_signature {
+    static constexpr bool value = false;
+};
+template <class Loss, class Labels>
+struct loss_with_the_wrong_call_signature {
+    static constexpr bool value = false;
+};
+
+// The stage concepts (see the top of this file), as the mini-run calls them.
+template <class B, class DS>
+concept batcher_for = requires(const B& b, const DS& ds, std::size_t step, seed s, batch_of<DS>& out) {
+    b(ds, step, s, out);
+};
+template <class X>
+concept transform_stage = requires(const X& t, matrix<float>& x) { t(x); };
+// A transform with a (non-template) member fit that the data set cannot be given to: it
+// would be skipped silently.
+template <class X, class DS>
+concept fit_misses_the_data_set = requires { &X::fit; } && !requires(X& t, const DS& ds) { t.fit(ds); };
+template <class X>
+concept gather_stage = requires(const X& g, std::size_t rows, std::vector<std::size_t>& order) {
+    g(rows, order);
+};
+template <class Loss, class DS>
+concept loss_for = requires(const Loss& l, const matrix<float>& out, const typename DS::y_type& y,
+                            matrix<float>& grad) {
+    { l(out, y, grad) } -> std::convertible_to<double>;
 };
 template <class OutputShape, class Labels>
 struct output_width_differs_from_labels {
@@ -139,7 +188,7 @@ constexpr bool output_fits_labels() {
         if constexpr (is_classes<L>) return out == L::count;
         else return false;
     } else if constexpr (std::is_same_v<Loss, binary_cross_entropy_t>) {
-        if constexpr (is_classes<L>) return L::count == 2 && out == 1;
+        if constexpr (is_classes<L>) return out == 1;  // two classes: checked before
         else return out == L::size;
     } else if constexpr (is_targets<L>) {
         return out == L::size;
@@ -154,9 +203,9 @@ constexpr bool loss_fits_label_kind() {
                !(std::is_same_v<Loss, softmax_cross_entropy_t> && is_targets<L>);
     else return true;
 }
-template <class Loss>
-constexpr bool expects_logits() {
-    if constexpr (requires { Loss::expects_logits; }) return Loss::expects_logits;
+template <class Loss, class L>
+constexpr bool binary_with_other_than_two_classes() {
+    if constexpr (is_classes<L>) return std::is_same_v<Loss, binary_cross_entropy_t> && L::count != 2;
     else return false;
 }
 }  // namespace detail
@@ -179,48 +228,130 @@ struct pipeline_t {
 
     // A copy with another batcher, another output gathering, another optimiser, or one more
     // transform after the existing ones.
+    // Each checks its stage's concept where the stage is given.
     template <class B>
     constexpr auto batches(B b) const {
-        return pipeline_t<Data, Net, Loss, Opt, B, Gather, Transforms...>{net, loss, optimizer, b, gather, transforms};
+        if constexpr (!detail::batcher_for<B, dataset_type>) {
+            static_assert(detail::batcher_with_the_wrong_call_signature<B, dataset_type>::value,
+                          "nnprobe: this batcher cannot be called as b(ds, step, run_seed, out): "
+                          "it needs `void operator()(const DS& ds, std::size_t step, nnp::seed "
+                          "run_seed, nnp::batch_of<DS>& out) const`");
+            return invalid_pipeline{};
+        } else {
+            return pipeline_t<Data, Net, Loss, Opt, B, Gather, Transforms...>{net, loss, optimizer, b, gather, transforms};
+        }
     }
     template <class X>
     constexpr auto gathered(X x) const {
-        return pipeline_t<Data, Net, Loss, Opt, Batcher, X, Transforms...>{net, loss, optimizer, batcher, x, transforms};
+        if constexpr (!detail::gather_stage<X>) {
+            static_assert(detail::gather_with_the_wrong_call_signature<X>::value,
+                          "nnprobe: this gather stage cannot be called as g(rows, order): it needs "
+                          "`void operator()(std::size_t rows, std::vector<std::size_t>& order) const`");
+            return invalid_pipeline{};
+        } else {
+            return pipeline_t<Data, Net, Loss, Opt, Batcher, X, Transforms...>{net, loss, optimizer, batcher, x, transforms};
+        }
     }
     template <class X>
     constexpr auto transform(X x) const {
-        return pipeline_t<Data, Net, Loss, Opt, Batcher, Gather, Transforms..., X>{
-            net, loss, optimizer, batcher, gather, std::tuple_cat(transforms, std::tuple<X>{x})};
+        if constexpr (!detail::transform_stage<X>) {
+            static_assert(detail::transform_with_the_wrong_call_signature<X>::value,
+                          "nnprobe: this transform cannot be called as t(x): it needs `void "
+                          "operator()(nnp::matrix<float>& x) const`");
+            return invalid_pipeline{};
+        } else if constexpr (detail::fit_misses_the_data_set<X, dataset_type>) {
+            static_assert(detail::transform_whose_fit_does_not_take_the_data_set<X, dataset_type>::value,
+                          "nnprobe: this transform's fit cannot be given the training data: it needs "
+                          "`void fit(const DS& ds)` (or a template), else it is never called");
+            return invalid_pipeline{};
+        } else {
+            return pipeline_t<Data, Net, Loss, Opt, Batcher, Gather, Transforms..., X>{
+                net, loss, optimizer, batcher, gather, std::tuple_cat(transforms, std::tuple<X>{x})};
+        }
     }
     template <class O>
     constexpr auto optimise_with(O o) const {
-        return pipeline_t<Data, Net, Loss, O, Batcher, Gather, Transforms...>{net, loss, o, batcher, gather, transforms};
+        if constexpr (!detail::known_optimiser<O>) {
+            static_assert(detail::unknown_optimiser<O>::value, NNP_DETAIL_UNKNOWN_OPTIMISER_TEXT);
+            return invalid_pipeline{};
+        } else {
+            return pipeline_t<Data, Net, Loss, O, Batcher, Gather, Transforms...>{net, loss, o, batcher, gather, transforms};
+        }
     }
 };
 
-// The result of pipeline() after a failed check: inert, so only that message is printed.
-struct invalid_pipeline {};
-
-// The user-facing entry point, where C5 and C6 fire (and C3, C4 as in make_model).
+// The user-facing entry point, where C5 and C6 fire, and the graph's whole-graph checks as
+// in make_model (the probes build their models from a pipeline). Each static_assert stands
+// here, not in a helper: every nested call is one more line before the message.
 template <class F, class L, class G, class Loss, class Opt>
 constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
+    using DS = dataset<F, L>;
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_pipeline{};  // the graph's own check already spoke
-    } else NNP_DETAIL_CHECK_WHOLE_GRAPH(G, invalid_pipeline) if constexpr (!std::is_same_v<F, detail::shape_at<G, 0>>) {
+    } else if constexpr (!detail::is_graph<G>) {
+        static_assert(detail::not_a_graph<G>::value,
+                      "nnprobe: pipeline takes a graph: input<...> | layer | ...");
+        return invalid_pipeline{};
+    } else if constexpr (G::cursor != G::size - 1) {
+        static_assert(detail::graph_ends_with_from<
+                          detail::node_ref<G::cursor, detail::layer_at<G, G::cursor>>>::value,
+                      NNP_DETAIL_TRAILING_FROM_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (detail::structure<G>::first_unreachable != detail::npos) {
+        constexpr std::size_t i = detail::structure<G>::first_unreachable;
+        static_assert(detail::node_does_not_reach_output<
+                          detail::node_ref<i, detail::layer_at<G, i>>>::value,
+                      NNP_DETAIL_C4_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (!detail::structure<G>::has_nonlinearity) {
+        static_assert(detail::network_is_affine_in_its_input<
+                          detail::node_ref<0, detail::shape_at<G, 0>>,
+                          detail::node_ref<G::size - 1, detail::layer_at<G, G::size - 1>>>::value,
+                      NNP_DETAIL_C3_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (detail::runtime_parts<float, G>::fault == detail::impl_fault::no_impl) {
+        static_assert(detail::layer_without_runtime_part<typename detail::runtime_parts<float, G>::node>::value,
+                      NNP_DETAIL_NO_IMPL_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (detail::runtime_parts<float, G>::fault == detail::impl_fault::no_forward) {
+        static_assert(detail::runtime_part_without_forward<typename detail::runtime_parts<float, G>::node>::value,
+                      NNP_DETAIL_NO_FORWARD_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (detail::runtime_parts<float, G>::fault == detail::impl_fault::no_backward) {
+        static_assert(detail::runtime_part_without_backward<typename detail::runtime_parts<float, G>::node>::value,
+                      NNP_DETAIL_NO_BACKWARD_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (!std::is_same_v<F, detail::shape_at<G, 0>>) {
         static_assert(detail::data_shape_differs_from_network_input<F, detail::shape_at<G, 0>>::value,
                       "nnprobe: C6: the data's feature shape differs from the network's input "
                       "shape (node 0)");
         return invalid_pipeline{};
-    } else if constexpr (detail::expects_logits<Loss>() && detail::head_outputs_probabilities<G>()) {
+    } else if constexpr (!detail::known_optimiser<Opt>) {
+        static_assert(detail::unknown_optimiser<Opt>::value, NNP_DETAIL_UNKNOWN_OPTIMISER_TEXT);
+        return invalid_pipeline{};
+    } else if constexpr (detail::expects_logits<Loss>() &&
+                         detail::structure<G>::probability_head != detail::npos) {
+        constexpr std::size_t h = detail::structure<G>::probability_head;
         static_assert(detail::softmax_output_fed_to_a_loss_that_expects_logits<
-                          detail::node_ref<G::size - 1, detail::layer_at<G, G::size - 1>>, Loss>::value,
-                      "nnprobe: C5: the network ends in softmax but the loss expects logits: "
-                      "softmax would be applied twice. Remove the final softmax");
+                          detail::node_ref<h, detail::layer_at<G, h>>, Loss>::value,
+                      NNP_DETAIL_C5_SOFTMAX_TEXT);
         return invalid_pipeline{};
     } else if constexpr (!detail::loss_fits_label_kind<Loss, L>()) {
         static_assert(detail::loss_does_not_fit_the_labels<Loss, L>::value,
                       "nnprobe: C5: the loss does not fit the labels: classes<C> need a "
                       "classification loss, targets<...> a regression loss");
+        return invalid_pipeline{};
+    } else if constexpr (!detail::loss_for<Loss, DS>) {
+        static_assert(detail::loss_with_the_wrong_call_signature<Loss, L>::value,
+                      "nnprobe: this loss cannot be called as loss(output, labels, grad): it needs "
+                      "`T operator()(const nnp::matrix<T>& out, const Y& labels, nnp::matrix<T>& "
+                      "grad) const`, Y the labels' type (std::vector<int> for classes<C>, "
+                      "nnp::matrix<T> for targets<...>)");
+        return invalid_pipeline{};
+    } else if constexpr (detail::binary_with_other_than_two_classes<Loss, L>()) {
+        static_assert(detail::binary_cross_entropy_needs_two_classes<Loss, L>::value,
+                      "nnprobe: C5: binary cross-entropy needs two classes (or targets): for "
+                      "classes<C> with C > 2 use softmax_cross_entropy");
         return invalid_pipeline{};
     } else if constexpr (!detail::output_fits_labels<G, Loss, L>()) {
         static_assert(detail::output_width_differs_from_labels<

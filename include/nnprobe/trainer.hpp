@@ -9,12 +9,36 @@
 
 namespace nnp {
 
+namespace detail {
+// What the trainer keeps for an optimiser that failed its check: nothing, silently.
+struct no_optimizer_state {
+    template <class... A>
+    explicit no_optimizer_state(const A&...) {}
+    template <class... A>
+    void step(const A&...) {}
+};
+}  // namespace detail
+
+// Where a loss meets a model outside a pipeline, C5 (softmax before a loss on logits) and
+// the optimiser are checked here; the label checks need the labels' type, which only a
+// pipeline states.
 template <class Model, class Loss, class Opt>
 class trainer {
+    using G = typename Model::graph_type;
+    static constexpr std::size_t head = detail::structure<G>::probability_head;
+
 public:
     using T = typename Model::scalar;
 
-    trainer(Model& m, Loss loss, Opt opt) : model_(m), loss_(loss), opt_(opt) {}
+    trainer(Model& m, Loss loss, Opt opt) : model_(m), loss_(loss), opt_(opt) {
+        if constexpr (detail::expects_logits<Loss>() && head != detail::npos) {
+            static_assert(detail::softmax_output_fed_to_a_loss_that_expects_logits<
+                              detail::node_ref<head, detail::layer_at<G, head>>, Loss>::value,
+                          NNP_DETAIL_C5_SOFTMAX_TEXT);
+        } else if constexpr (!detail::known_optimiser<Opt>) {
+            static_assert(detail::unknown_optimiser<Opt>::value, NNP_DETAIL_UNKNOWN_OPTIMISER_TEXT);
+        }
+    }
 
     // Returns the loss before the update. Float data feeds a double model through a
     // conversion buffer (reused, so no allocation per step).
@@ -45,7 +69,7 @@ private:
 
     Model& model_;
     Loss loss_;
-    optimizer_state<Opt, T> opt_;
+    std::conditional_t<detail::known_optimiser<Opt>, optimizer_state<Opt, T>, detail::no_optimizer_state> opt_;
     matrix<T> xbuf_, ybuf_;
 };
 

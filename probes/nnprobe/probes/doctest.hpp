@@ -17,6 +17,7 @@
 
 #include <doctest/doctest.h>
 
+#include "after_a_failed_check.hpp"
 #include "json.hpp"
 #include "suite.hpp"
 
