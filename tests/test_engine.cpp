@@ -333,7 +333,7 @@ TEST_CASE("misuse is refused by name: empty batches, a batch size of 0, labels t
 
     // shuffled_batches of size 0 (it divided by zero), and of an empty data set.
     auto data = iris();
-    batch<decltype(data)> b;
+    batch_of<decltype(data)> b;
     CHECK_THROWS_WITH_AS(shuffled_batches{.size = 0}(data, 0, seed{1}, b),
                          doctest::Contains("shuffled_batches: the batch size must be at least 1"),
                          nnp::data_error);
