@@ -239,7 +239,7 @@ private:
 // An optimiser is a settings type with an optimizer_state: checked where one is given.
 #define NNP_DETAIL_UNKNOWN_OPTIMISER_TEXT                                                        \
     "nnprobe: this optimiser has no optimizer_state<Opt, T>: use nnp::sgd{...} or "             \
-    "nnp::adam{...}"
+    "nnp::adam{...}, or specialise nnp::optimizer_state<YourOptimiser, T> (step(params, stats))"
 namespace detail {
 template <class Opt>
 concept known_optimiser = requires { sizeof(optimizer_state<Opt, float>); };
