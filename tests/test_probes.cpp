@@ -2,6 +2,12 @@
 // each bug class of docs/design.md (classes 1, 2, 4, 5, 6, 7, 8), injected through the public API as a
 // user would write it, turns the expected check red with a message naming the right node.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 #include <nnprobe/probes/doctest.hpp>
@@ -243,6 +249,146 @@ TEST_CASE("a subset that cannot hold two classes is a clear error") {
                          nnp::data_error);
     CHECK_THROWS_WITH_AS(overfits(iris_pipe, iris(), probe_options{.per_class = 60}),
                          doctest::Contains("class 0 has 50 samples"), nnp::data_error);
+}
+
+TEST_CASE("the HTML report: real axes, a legend per chart, zeros and NaNs marked, the failing series, the run's settings") {
+    struct poison_first_sample {  // NaN in sample 0: through tanh it reaches the loss
+        void operator()(matrix<float>& x) const { x(0, 0) = NAN; }
+    };
+    const auto bypassed = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::bypassed_scale{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    const auto poisoned = pipeline(iris_data{}, input<4> | dense<16> | nnp::tanh | dense<3>, softmax_cross_entropy,
+                                   adam{.lr = 1e-2}).transform(poison_first_sample{});
+    const probe_options o{.run_seed = seed{7}};
+    const std::vector<report_section> sections = {report_for("healthy", iris_pipe, iris(), o),
+                                                  report_for("bypassed layer", bypassed, iris(), o),
+                                                  report_for("NaN input", poisoned, iris(), o)};
+    const auto path = std::filesystem::temp_directory_path() / ("nnprobe-report-" + std::to_string(::getpid()) + ".html");
+    write_html_report(path.string(), "report test", sections);
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    std::filesystem::remove(path);
+    const std::string page = text.str();
+
+    auto count = [](const std::string& s, const std::string& what) {
+        std::size_t n = 0;
+        for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+        return n;
+    };
+    // The page's sections and, in each, its chart figures (each one whole).
+    auto between = [](const std::string& s, std::size_t from, const std::string& end) {
+        const auto to = s.find(end, from);
+        return s.substr(from, to == std::string::npos ? std::string::npos : to + end.size() - from);
+    };
+    std::vector<std::string> section_html;
+    for (auto at = page.find("<section"); at != std::string::npos; at = page.find("<section", at + 1))
+        section_html.push_back(between(page, at, "</section>"));
+    REQUIRE(section_html.size() == sections.size());
+    auto figures = [&](const std::string& s) {
+        std::vector<std::string> out;
+        for (auto at = s.find("<figure class=\"chart\""); at != std::string::npos; at = s.find("<figure class=\"chart\"", at + 1))
+            out.push_back(between(s, at, "</figure>"));
+        return out;
+    };
+    // Tick labels as (position, value): the label must be a number, and it must sit where the
+    // scale puts that number.
+    auto ticks = [](const std::string& fig, const std::string& axis) {
+        std::vector<std::pair<double, double>> out;
+        const std::regex re("<text class=\"tick " + axis + "\" x=\"([-0-9.]+)\" y=\"([-0-9.]+)\"[^>]*>([^<]*)</text>");
+        for (std::sregex_iterator it(fig.begin(), fig.end(), re), end; it != end; ++it) {
+            const std::string label = (*it)[3];
+            std::size_t used = 0;
+            double value = NAN;
+            try { value = std::stod(label, &used); } catch (...) {}
+            CHECK_MESSAGE(used == label.size(), "tick label not a number: " << label);
+            out.emplace_back(std::stod((*it)[axis == "x" ? 1 : 2]), value);
+        }
+        return out;
+    };
+    // Positions are affine in the value (in its log on a log scale): the labels are honest.
+    auto check_honest = [](const std::vector<std::pair<double, double>>& t, bool log) {
+        REQUIRE(t.size() >= 2);
+        auto f = [&](double v) { return log ? std::log10(v) : v; };
+        const double slope = (t.back().first - t.front().first) / (f(t.back().second) - f(t.front().second));
+        for (const auto& [pos, value] : t) {
+            if (log) {  // 1, 2 or 5 times a power of ten, exactly as labelled
+                const double m = value / std::pow(10.0, std::floor(std::log10(value) + 1e-9));
+                CHECK_MESSAGE((std::abs(m - 1) < 1e-9 || std::abs(m - 2) < 1e-9 || std::abs(m - 5) < 1e-9), value);
+            }
+            CHECK_MESSAGE(std::abs(t.front().first + slope * (f(value) - f(t.front().second)) - pos) < 0.02,
+                          "tick " << value << " at " << pos);
+        }
+    };
+
+    // Seed, options and version; one self-contained file.
+    CHECK(page.find(std::string("nnprobe <span class=\"version\">") + nnp::version + "</span>") != std::string::npos);
+    for (const auto& sec : section_html) {
+        for (const auto& [name, value] : detail::option_settings(o))
+            CHECK_MESSAGE(sec.find("<dt>" + name + "</dt><dd>" + value + "</dd>") != std::string::npos, name);
+        CHECK(sec.find("<dt>run_seed</dt><dd>7</dd>") != std::string::npos);
+    }
+    for (const char* external : {"<script", "src=\"http", "href=\"http", "<link", "@import", "url("})
+        CHECK_MESSAGE(page.find(external) == std::string::npos, external);
+
+    for (std::size_t k = 0; k < sections.size(); ++k) {
+        CAPTURE(sections[k].title);
+        const auto figs = figures(section_html[k]);
+        // The recorded run's three charts, plus the failing verdicts' own.
+        CHECK(figs.size() >= 3);
+        CHECK(count(section_html[k], "<svg") == figs.size());
+        for (const auto& fig : figs) {
+            // One SVG per figure, its legend inside the same figure, after the chart.
+            CHECK(count(fig, "<svg") == 1);
+            CHECK(count(fig, "<ul class=\"legend\">") == 1);
+            CHECK(fig.find("<ul class=\"legend\">") > fig.find("</svg>"));
+            CHECK(fig.find(">step</text>") != std::string::npos);
+            const auto y = ticks(fig, "y"), x = ticks(fig, "x");
+            CHECK(y.size() >= 3);
+            CHECK(x.size() >= 2);
+            check_honest(y, fig.find("data-scale=\"log\"") != std::string::npos);
+            check_honest(x, false);
+            if (!x.empty()) CHECK(x.front().second == 0);
+        }
+        // Each failing verdict's own series, every step of it drawn: as a line's points, or as
+        // a zero or non-finite marker.
+        for (const auto& v : sections[k].verdicts) {
+            if (v.passed || v.series.empty()) continue;
+            CAPTURE(v.check);
+            const auto at = section_html[k].find("<figure class=\"chart\" id=\"p" + std::to_string(k + 1) + "-" + v.check +
+                                                 "\" data-check=\"" + v.check + "\"");
+            REQUIRE(at != std::string::npos);
+            const auto fig = between(section_html[k], at, "</figure>");
+            const auto line = between(fig, fig.find("<g class=\"series\""), "</g>");
+            std::size_t drawn = count(line, "<circle class=\"lone\"") + count(line, "class=\"zero\"") +
+                                count(line, "class=\"nonfinite\"");
+            const std::regex points("points=\"([^\"]*)\"");
+            for (std::sregex_iterator it(line.begin(), line.end(), points), end; it != end; ++it)
+                drawn += count((*it)[1], ",");
+            CHECK(drawn == v.series.size());
+        }
+    }
+    // The bypassed layer: its zero gradients as zero markers, one per step of each tensor of the
+    // blamed node, in the chart of the verdict that blames it and in the gradient chart.
+    const auto& bypassed_report = sections[1];
+    std::size_t zero_steps = 0;
+    for (const auto& t : bypassed_report.tensors)
+        for (double g : t.grad_norm) zero_steps += g == 0;
+    CHECK(zero_steps >= bypassed_report.loss.size());
+    const auto grad_fig = between(section_html[1], section_html[1].find("<figure class=\"chart\" id=\"p2-grad\""), "</figure>");
+    CHECK(count(grad_fig, "class=\"zero\"") == zero_steps);
+    CHECK(grad_fig.find(">0</text>") != std::string::npos);  // the zero band is labelled
+    const auto flow_fig = between(section_html[1], section_html[1].find("id=\"p2-gradients_flow-node\""), "</figure>");
+    CHECK(count(flow_fig, "class=\"zero\"") == zero_steps);
+    CHECK(flow_fig.find("class=\"step-mark\"") != std::string::npos);
+    // The NaN input: a NaN loss at every step, each a non-finite marker, not a point on a border.
+    const auto& nan_report = sections[2];
+    REQUIRE(!nan_report.loss.empty());
+    for (double l : nan_report.loss) CHECK(std::isnan(l));
+    const auto loss_fig = between(section_html[2], section_html[2].find("<figure class=\"chart\" id=\"p3-loss\""), "</figure>");
+    CHECK(count(loss_fig, "class=\"nonfinite\"") == nan_report.loss.size());
+    CHECK(loss_fig.find("<polyline") == std::string::npos);
+    // The healthy run has neither.
+    CHECK(count(section_html[0], "class=\"nonfinite\"") == 0);
 }
 
 }  // TEST_SUITE

@@ -1,6 +1,11 @@
 #pragma once
 // The standard suite: the four seed checks on one pipeline, each its own verdict.
+#include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
+
+#include <fmt/core.h>
 
 #include "all_layers_change.hpp"
 #include "batch_invariance.hpp"
@@ -34,6 +39,41 @@ inline std::string graph_text(const std::vector<node_info>& nodes) {
     return s;
 }
 
+namespace detail {
+
+// Counts an aggregate's fields: the most initialisers `T{...}` accepts.
+struct any_field {
+    template <class F>
+    operator F() const;
+};
+template <class T, class... Fields>
+constexpr std::size_t field_count() {
+    if constexpr (requires { T{Fields{}..., any_field{}}; })
+        return field_count<T, Fields..., any_field>();
+    else
+        return sizeof...(Fields);
+}
+
+inline std::string setting_text(seed s) { return std::to_string(s.value); }
+template <class V>
+std::string setting_text(const V& v) {
+    return fmt::format("{}", v);
+}
+
+// Every probe option as (name, value), for the report.
+inline std::vector<std::pair<std::string, std::string>> option_settings(const probe_options& o) {
+    static_assert(field_count<probe_options>() == 6,
+                  "nnprobe: option_settings lists every field of probe_options; add the new one");
+    return {{"run_seed", setting_text(o.run_seed)},
+            {"per_class", setting_text(o.per_class)},
+            {"overfit_budget", setting_text(o.overfit_budget)},
+            {"steps", setting_text(o.steps)},
+            {"change_steps", setting_text(o.change_steps)},
+            {"invariance_warmup", setting_text(o.invariance_warmup)}};
+}
+
+}  // namespace detail
+
 // A report section: the standard suite's verdicts plus a recorded run of `steps` steps.
 template <class T = float, class P>
 report_section report_for(std::string title, const P& p, const typename P::dataset_type& data,
@@ -41,9 +81,14 @@ report_section report_for(std::string title, const P& p, const typename P::datas
     report_section r;
     r.title = std::move(title);
     r.verdicts = probe_suite<T>(p, data, o);
-    const auto rec = mini_run<T>(p, detail::probe_subset(data, o), run_options{o.run_seed, steps, true, {}});
+    const auto sub = detail::probe_subset(data, o);
+    const auto rec = mini_run<T>(p, sub, run_options{o.run_seed, steps, true, {}});
     r.description = graph_text(rec.nodes_info);
     r.loss = rec.loss;
+    r.settings = detail::option_settings(o);
+    r.settings.insert(r.settings.begin() + 1, {"subset", std::to_string(sub.size()) + " samples"});
+    r.settings.push_back({"scalar", std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "other"});
+    r.settings.push_back({"recorded steps", std::to_string(steps)});
     r.tensors = rec.nodes.tensors();
     for (const auto& t : r.tensors) r.tensor_labels.push_back(detail::tensor_label(rec.nodes_info[t.node], t.tensor));
     return r;
