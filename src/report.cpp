@@ -201,7 +201,7 @@ std::string figure(const chart_spec& c) {
     const double top = y + 6, bottom = top + PH;  // room above for the step marker's label
     const double zero_top = bottom + 10, zero_h = band_height(zero_lanes);
     const double axis = ys.has_zero ? zero_top + zero_h + 2 : bottom;
-    const double H = axis + 40;
+    const double H = axis + 44;
     const double xlast = steps > 1 ? double(steps - 1) : 1;
     auto px = [&](double i) { return L + (W - L - R) * i / xlast; };
     auto py = [&](double unit) { return bottom - PH * (unit - ys.lo) / (ys.hi - ys.lo); };
@@ -217,7 +217,7 @@ std::string figure(const chart_spec& c) {
         const double ty = py(t.at);
         s += fmt::format("<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{:.2f}\" y2=\"{:.2f}\"/>", L, W - R, ty, ty);
         s += fmt::format("<text class=\"tick y\" x=\"{}\" y=\"{:.2f}\" dy=\"0.32em\" text-anchor=\"end\">{}</text>",
-                         L - 6, ty, t.label);
+                         L - 8, ty, t.label);
     }
     s += fmt::format("<line class=\"axis\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>", L, top, bottom);
     s += fmt::format("<text class=\"axis-label\" x=\"4\" y=\"18\">{}{}</text>", escape(c.y_label),
@@ -240,9 +240,9 @@ std::string figure(const chart_spec& c) {
     for (const auto& t : step_ticks(steps)) {
         const double tx = px(t.at);
         s += fmt::format("<line class=\"axis\" x1=\"{0:.2f}\" x2=\"{0:.2f}\" y1=\"{1}\" y2=\"{2}\"/>", tx, axis, axis + 4);
-        s += fmt::format("<text class=\"tick x\" x=\"{:.2f}\" y=\"{}\" text-anchor=\"middle\">{}</text>", tx, axis + 16, t.label);
+        s += fmt::format("<text class=\"tick x\" x=\"{:.2f}\" y=\"{}\" text-anchor=\"middle\">{}</text>", tx, axis + 20, t.label);
     }
-    s += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">step</text>", (L + W - R) / 2, axis + 34);
+    s += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">step</text>", (L + W - R) / 2, axis + 38);
 
     // The threshold and the named step.
     bool threshold_drawn = false;
