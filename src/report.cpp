@@ -269,7 +269,9 @@ std::string figure(const chart_spec& c) {
         const auto& v = *c.lines[k].values;
         const char* colour = palette[k % 10];
         const std::string label = escape(c.lines[k].label);
-        s += fmt::format("<g class=\"series\" data-label=\"{}\" stroke=\"{}\" fill=\"{}\">", label, colour, colour);
+        // Past ten series the colours repeat, dashed.
+        s += fmt::format("<g class=\"series{}\" data-label=\"{}\" stroke=\"{}\" fill=\"{}\">", k / 10 % 2 ? " dashed" : "",
+                         label, colour, colour);
         std::vector<std::pair<double, double>> run;  // the current unbroken run's points
         auto flush = [&] {
             if (run.size() == 1) {
@@ -312,8 +314,8 @@ std::string figure(const chart_spec& c) {
     // The legend, inside the figure.
     s += "<ul class=\"legend\">";
     for (std::size_t k = 0; k < c.lines.size(); ++k)
-        s += fmt::format("<li><span class=\"swatch\" style=\"border-color:{}\"></span>{}</li>", palette[k % 10],
-                         escape(c.lines[k].label));
+        s += fmt::format("<li><span class=\"swatch\" style=\"border-color:{}{}\"></span>{}</li>", palette[k % 10],
+                         k / 10 % 2 ? ";border-top-style:dashed" : "", escape(c.lines[k].label));
     if (threshold_drawn)
         s += fmt::format("<li><span class=\"swatch threshold\"></span>threshold {}{}</li>", value_text(*c.threshold),
                          c.threshold_what.empty() ? "" : " " + escape(c.threshold_what));
@@ -455,7 +457,7 @@ const char* const style =
     "svg.plot{display:block;width:100%;height:auto;font-family:inherit}"
     "svg text{font-size:12px;fill:#444}"
     ".grid{stroke:#e6e6e6}.axis{stroke:#888}.band{fill:#f1f1f1}.nonfinite-band{fill:#fdeaea}.band-label{font-weight:bold}"
-    ".series polyline{stroke-width:1.6;stroke-linejoin:round}.series .lone,.series .dot{stroke:none}"
+    ".series polyline{stroke-width:1.6;stroke-linejoin:round}.series.dashed polyline{stroke-dasharray:6 3}.series .lone,.series .dot{stroke:none}"
     ".series .zero{fill:#fff;stroke-width:1.6}.series .nonfinite{fill:none;stroke-width:2}"
     ".threshold{stroke:#333;stroke-dasharray:6 4}.threshold-label{fill:#333}"
     ".step-mark{stroke:#c62828;stroke-dasharray:3 3}svg .step-label{fill:#c62828}"
