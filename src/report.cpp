@@ -209,7 +209,7 @@ std::string figure(const chart_spec& c) {
     std::string s = fmt::format(
         "<figure class=\"chart\" id=\"{}\"{}><figcaption>{}</figcaption>"
         "<svg class=\"plot\" data-scale=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">",
-        c.id, c.check.empty() ? "" : fmt::format(" data-check=\"{}\"", escape(c.check)), escape(c.title),
+        escape(c.id), c.check.empty() ? "" : fmt::format(" data-check=\"{}\"", escape(c.check)), escape(c.title),
         ys.log ? "log" : "linear", W, H, escape(c.title));
 
     // Grid and y ticks.
@@ -413,7 +413,7 @@ std::string section_html(const report_section& r, std::size_t index) {
         const bool charted = !v.passed && (!v.series.empty() || blamed(v));
         s += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}{}</td></tr>", v.passed ? "pass" : "fail",
                          escape(v.check), v.passed ? "PASS" : "FAIL", escape(v.explanation),
-                         charted ? fmt::format(" <a href=\"#{}\">chart</a>", id) : "");
+                         charted ? fmt::format(" <a href=\"#{}\">chart</a>", escape(id)) : "");
         if (charted) failures += verdict_charts(r, v, id);
     }
     s += "</tbody></table>";
