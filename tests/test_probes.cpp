@@ -4,7 +4,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <unistd.h>
@@ -289,17 +288,25 @@ TEST_CASE("the HTML report: real axes, a legend per chart, zeros and NaNs marked
     auto figure_with_id = [&](const std::string& s, const std::string& id) {
         return between(s, s.find("<figure class=\"chart\" id=\"" + id + "\""), "</figure>");
     };
+    // The value of attribute `name` in the tag starting at `at`.
+    auto attribute = [](const std::string& s, std::size_t at, const std::string& name) {
+        const auto from = s.find(" " + name + "=\"", at);
+        if (from == std::string::npos || from > s.find('>', at)) return std::string();
+        const auto begin = from + name.size() + 3;
+        return s.substr(begin, s.find('"', begin) - begin);
+    };
     // Tick labels as (position, value): the label must be a number.
-    auto ticks = [](const std::string& svg, const std::string& axis) {
+    auto ticks = [&](const std::string& svg, const std::string& axis) {
         std::vector<std::pair<double, double>> out;
-        const std::regex re("<text class=\"tick " + axis + "\" x=\"([-0-9.]+)\" y=\"([-0-9.]+)\"[^>]*>([^<]*)</text>");
-        for (std::sregex_iterator it(svg.begin(), svg.end(), re), end; it != end; ++it) {
-            const std::string label = (*it)[3];
+        const std::string tag = "<text class=\"tick " + axis + "\"";
+        for (auto at = svg.find(tag); at != std::string::npos; at = svg.find(tag, at + 1)) {
+            const auto begin = svg.find('>', at) + 1;
+            const std::string label = svg.substr(begin, svg.find('<', begin) - begin);
             std::size_t used = 0;
             double value = NAN;
             try { value = std::stod(label, &used); } catch (...) {}
             CHECK_MESSAGE(used == label.size(), "tick label not a number: " << label);
-            out.emplace_back(std::stod((*it)[axis == "x" ? 1 : 2]), value);
+            out.emplace_back(std::stod(attribute(svg, at, axis == "x" ? "x" : "y")), value);
         }
         return out;
     };
@@ -365,9 +372,8 @@ TEST_CASE("the HTML report: real axes, a legend per chart, zeros and NaNs marked
             const auto line = between(fig, fig.find("<g class=\"series\""), "</g>");
             std::size_t drawn = count(line, "<circle class=\"lone\"") + count(line, "class=\"zero\"") +
                                 count(line, "class=\"nonfinite\"");
-            const std::regex points("points=\"([^\"]*)\"");
-            for (std::sregex_iterator it(line.begin(), line.end(), points), end; it != end; ++it)
-                drawn += count((*it)[1], ",");
+            for (auto at = line.find("<polyline"); at != std::string::npos; at = line.find("<polyline", at + 1))
+                drawn += count(attribute(line, at, "points"), ",");
             CHECK(drawn == v.series.size());
         }
     }
