@@ -256,7 +256,7 @@ TEST_CASE("the HTML report: real axes, a legend per chart, zeros and NaNs marked
     };
     const auto bypassed = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::bypassed_scale{} | dense<3>,
                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
-    const auto poisoned = pipeline(iris_data{}, input<4> | dense<16> | nnp::tanh | dense<3>, softmax_cross_entropy,
+    const auto poisoned = pipeline(iris_data{}, input<4> | dense<16> | tanh_act | dense<3>, softmax_cross_entropy,
                                    adam{.lr = 1e-2}).transform(poison_first_sample{});
     const probe_options o{.run_seed = seed{7}};
     const std::vector<report_section> sections = {report_for("healthy", iris_pipe, iris(), o),
