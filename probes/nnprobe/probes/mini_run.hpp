@@ -10,6 +10,7 @@
 
 #include <nnprobe/pipeline.hpp>
 
+#include "loss_range.hpp"
 #include "recorder.hpp"
 
 namespace nnp {
@@ -33,6 +34,7 @@ public:
           opt_(p.optimizer) {
         detail::check_consistent(train_data);
         if (train_data.size() == 0) throw data_error("nnprobe: the probe's data set is empty");
+        detail::check_targets_fit_loss<typename P::loss_type>(train_data);
         std::apply([&](auto&... t) { (fit(t), ...); }, pipe_.transforms);
     }
 
@@ -50,8 +52,25 @@ public:
         if constexpr (reorders) scatter_gradient();
         model_.backward();
         if constexpr (!std::is_same_v<Hook, std::nullptr_t>) after_backward();
-        opt_.step(model_.params(), stats);
+        if (stats) measured_step(*stats);
+        else opt_.step(model_.params(), nullptr);
         return l;
+    }
+    // Samples in the batch of the last step.
+    std::size_t batch_rows() const { return batch_.x.shape()[0]; }
+
+    // Precise statistics: running statistics (batch norm's) recomputed from one training-mode
+    // pass over `ds` with the current weights, in place of the moving average, which lags
+    // behind weights that still move. A no-op for a network without running statistics.
+    void refresh_statistics(const DS& ds) {
+        if constexpr (has_running_statistics(std::make_index_sequence<G::size>{})) {
+            detail::ensure_shape(infer_x_, ds.x.shape()[0], ds.x.shape()[1]);
+            detail::copy_into(infer_x_, ds.x);
+            apply_transforms(infer_x_);
+            set_statistics_momentum(std::make_index_sequence<G::size>{}, true);
+            model_.forward(to_scalar(infer_x_), mode::train);
+            set_statistics_momentum(std::make_index_sequence<G::size>{}, false);
+        }
     }
 
     // Inference through the pipeline's transforms (never its batcher): eval-mode outputs.
@@ -76,7 +95,81 @@ public:
     const DS& data() const { return data_; }
     double last_accuracy() const { return last_accuracy_; }
 
+    // Dropout off (every rate 0), for checks that ask what the network can fit: the
+    // recipe for overfitting a tiny set turns regularisation off, since it fights
+    // memorisation by design.
+    void disable_dropout() {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            auto one = [](auto& impl) {
+                if constexpr (requires { impl.rate; impl.mask; }) impl.rate = 0;
+            };
+            (one(model_.template layer<I>()), ...);
+        }(std::make_index_sequence<G::size>{});
+    }
+
 private:
+    template <class Impl>
+    static constexpr bool keeps_statistics = requires(Impl& i) { i.running_mean; i.momentum; };
+    template <std::size_t... I>
+    static constexpr bool has_running_statistics(std::index_sequence<I...>) {
+        return (keeps_statistics<typename detail::impl_of<T, G, I>::type> || ...);
+    }
+    // Momentum 1: the next training pass replaces the running statistics outright.
+    template <std::size_t... I>
+    void set_statistics_momentum(std::index_sequence<I...>, bool replace) {
+        std::size_t k = 0;
+        auto one = [&](auto& impl) {
+            if constexpr (requires { impl.running_mean; impl.momentum; }) {
+                if (replace) {
+                    saved_momentum_.resize(k + 1);
+                    saved_momentum_[k] = static_cast<double>(impl.momentum);
+                    impl.momentum = 1;
+                } else {
+                    impl.momentum = static_cast<decltype(impl.momentum)>(saved_momentum_[k]);
+                }
+                ++k;
+            }
+        };
+        (one(model_.template layer<I>()), ...);
+    }
+
+    // The optimiser's step, measured. A user's optimiser may ignore the statistics it is
+    // handed: then the step is measured here from a copy of the weights taken before it, so
+    // the probes work with it (the first step always keeps a copy, to find out).
+    void measured_step(std::vector<tensor_update>& stats) {
+        const auto& params = model_.params();
+        const bool keep = optimiser_measures_ != 1;
+        if (keep) {
+            before_.resize(params.size());
+            for (std::size_t p = 0; p < params.size(); ++p)
+                before_[p].assign(params[p].value, params[p].value + params[p].size);
+        }
+        stats.clear();
+        opt_.step(params, &stats);
+        if (stats.size() == params.size()) {
+            if (optimiser_measures_ < 0) optimiser_measures_ = 1;
+            return;
+        }
+        if (!keep)
+            throw error(fmt::format("nnprobe: the optimiser filled {} of {} tensor statistics after "
+                                    "filling all of them before", stats.size(), params.size()));
+        optimiser_measures_ = 0;
+        stats.assign(params.size(), {});
+        for (std::size_t p = 0; p < params.size(); ++p) {
+            const auto& pr = params[p];
+            tensor_update& u = stats[p];
+            for (std::size_t i = 0; i < pr.size; ++i) {
+                const double g = pr.grad[i], w = before_[p][i], d = double(pr.value[i]) - w;
+                u.grad_sq += g * g;
+                u.weight_sq += w * w;
+                u.delta_sq += d * d;
+                u.grad_max = std::isnan(g) ? g : std::max(u.grad_max, std::abs(g));
+                u.weight_max = std::max(u.weight_max, std::abs(w));
+                u.delta_max = std::isnan(d) ? d : std::max(u.delta_max, std::abs(d));
+            }
+        }
+    }
+
     static constexpr bool reorders = !std::is_same_v<typename P::gather_type, in_order_t>;
 
     // The pipeline's output gathering: rows reordered as its gather stage says.
@@ -126,7 +219,23 @@ private:
     matrix<T> gathered_, gathered_grad_;
     matrix<T> xbuf_, ybuf_;
     double last_accuracy_ = 0;
+    int optimiser_measures_ = -1;  // does the optimiser fill the statistics? -1: not known yet
+    std::vector<std::vector<T>> before_;
+    std::vector<double> saved_momentum_;
 };
+
+namespace detail {
+// Steps in one epoch of the pipeline's batcher on `ds`: the subset's size over the size of
+// its first batch, rounded up (1 for full batches).
+template <class P>
+std::size_t steps_per_epoch(const P& p, const typename P::dataset_type& ds, seed s) {
+    batch<typename P::dataset_type> b;
+    p.batcher(ds, 0, s, b);
+    const std::size_t rows = b.x.shape()[0];
+    if (rows == 0) throw error("nnprobe: the pipeline's batcher gave an empty batch at step 0");
+    return (ds.size() + rows - 1) / rows;
+}
+}  // namespace detail
 
 // What a mini-run leaves behind.
 template <class T, class G>

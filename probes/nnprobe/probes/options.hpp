@@ -16,10 +16,13 @@ struct probe_options {
     // Samples per class of the stratified subset; 0 picks enough for about 24 samples, at
     // least 2 per class.
     std::size_t per_class = 0;
-    std::size_t overfit_budget = 600;  // P1: most steps to reach the threshold
-    std::size_t steps = 10;            // P2: steps watched for gradients and the loss trend
+    // Budgets count epochs (passes over the subset) where the batch size matters: with full
+    // batches an epoch is one step, with per-sample updates it is one step per sample.
+    std::size_t overfit_epochs = 600;  // P1: most epochs to reach the threshold
+    std::size_t flow_epochs = 10;      // P2: epochs watched for gradients and the loss trend
     std::size_t change_steps = 5;      // P3: steps after each of which every tensor must move
     std::size_t invariance_warmup = 3; // P4: training steps before comparing (running stats)
+    std::size_t init_warmup = 5;       // P8: steps before looking for symmetric units
 };
 
 namespace detail {
@@ -62,6 +65,21 @@ double chance_loss(const typename P::dataset_type& ds) {
     }
 }
 
+// The least loss any prediction can reach: 0, except for binary cross-entropy on soft
+// targets (in (0, 1)), whose minimum is the targets' mean entropy.
+template <class P>
+double loss_floor(const typename P::dataset_type& ds) {
+    using L = typename P::dataset_type::labels_type;
+    if constexpr (std::is_same_v<typename P::loss_type, binary_cross_entropy_t> && is_targets<L>) {
+        double h = 0;
+        for (float t : ds.y)
+            if (t > 0 && t < 1) h -= t * std::log(double(t)) + (1 - t) * std::log(1 - double(t));
+        return h / static_cast<double>(ds.y.size());
+    } else {
+        return 0.0;
+    }
+}
+
 // The tiny training set the probes use: stratified for classification (every class, a few
 // samples each), the first samples of a seeded shuffle for regression.
 template <class DS>
@@ -77,6 +95,12 @@ DS probe_subset(const DS& ds, const probe_options& o) {
                                          n, ds.size()));
         return take(shuffled(ds, o.run_seed), n);
     }
+}
+
+// A budget of zero would check nothing and pass: refuse it.
+inline void require_positive(std::size_t value, const char* option, const char* check) {
+    if (value == 0)
+        throw error(fmt::format("nnprobe: probe_options.{} is 0: {} would check nothing", option, check));
 }
 
 inline std::string tensor_label(const node_info& n, const std::string& tensor) {
