@@ -19,6 +19,7 @@ struct verdict {
     double measured = 0;
     double threshold = 0;
     std::string hint;
+    std::vector<std::string> notes;    // what a passing check left out, and why
     std::vector<double> series;        // e.g. the loss curve of the run
 
     explicit operator bool() const { return passed; }
