@@ -1,7 +1,10 @@
 #pragma once
-// P2 gradients_flow: every trainable tensor gets a non-zero gradient at every step, and the
-// loss decreases as a trend (least-squares slope below zero and the last third of the steps
-// lower on average than the first third), not just between two noisy steps.
+// P2 gradients_flow: every trainable tensor gets a non-zero gradient in every epoch, and the
+// loss decreases as a trend over the epochs (least-squares slope below zero and the last
+// third lower on average than the first third), not just between two noisy steps. The
+// trend is judged on each epoch's mean training loss, a quantity comparable from point to
+// point whatever the batch size (with full batches an epoch is one step; with one sample
+// per step, single-sample losses are not comparable with each other).
 #include <cmath>
 #include <limits>
 
@@ -9,6 +12,7 @@
 
 #include "mini_run.hpp"
 #include "options.hpp"
+#include "redundant.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
@@ -29,13 +33,21 @@ inline double mean(const std::vector<double>& y, std::size_t from, std::size_t t
     for (std::size_t i = from; i < to; ++i) s += y[i];
     return s / static_cast<double>(to - from);
 }
+// "step 7" with full batches, "step 7 (epoch 0)" otherwise.
+inline std::string step_text(std::size_t k, std::size_t per_epoch) {
+    return per_epoch == 1 ? fmt::format("step {}", k) : fmt::format("step {} (epoch {})", k, k / per_epoch);
+}
 }  // namespace detail
 
 template <class T = float, class P>
 verdict gradients_flow(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
+    detail::require_positive(o.flow_epochs, "flow_epochs", "gradients_flow");
+    detail::check_targets_fit_loss<typename P::loss_type>(data);
     const auto sub = detail::probe_subset(data, o);
-    run_options ro{o.run_seed, std::max<std::size_t>(o.steps, 3), true, {}};
-    const auto rec = mini_run<T>(p, sub, ro);
+    const std::size_t per_epoch = detail::steps_per_epoch(p, sub, o.run_seed);
+    const std::size_t epochs = std::max<std::size_t>(o.flow_epochs, 3);
+    const auto rec = mini_run<T>(p, sub, run_options{o.run_seed, epochs * per_epoch, true, {}});
+    const auto redundant = redundant_tensors<typename P::graph_type>(rec.nodes_info);
 
     verdict v;
     v.check = "gradients_flow";
@@ -43,56 +55,80 @@ verdict gradients_flow(const P& p, const typename P::dataset_type& data, const p
     v.threshold = std::numeric_limits<T>::min();  // smallest normal: below it, nothing flows
     for (const auto& t : rec.nodes.tensors()) {
         if (!t.trainable) continue;
+        if (const auto* r = detail::find_redundant(redundant, t.node, t.tensor)) {
+            v.notes.push_back(r->note);
+            continue;
+        }
+        const auto& n = rec.nodes_info[t.node];
         for (std::size_t k = 0; k < t.grad_max.size(); ++k) {
             const double g = t.grad_max[k];
-            if (g > v.threshold && std::isfinite(g)) continue;
-            const auto& n = rec.nodes_info[t.node];
+            if (std::isfinite(g)) continue;
             v.node = t.node;
             v.step = k;
             v.measured = g;
-            if (!std::isfinite(g)) {
-                v.hint = "a numeric blow-up: a learning rate too large, log(0), or a division by zero";
-                v.explanation = fmt::format("gradients_flow: {}: the gradient is not finite at step {} "
-                                            "(max |grad| = {}); {}",
-                                            detail::tensor_label(n, t.tensor), k, g, v.hint);
-                return v;
-            }
+            v.hint = "a numeric blow-up: a learning rate too large, log(0), or a division by zero";
+            v.explanation = fmt::format("gradients_flow: {}: the gradient is not finite at {} (max |grad| = {}); {}",
+                                        detail::tensor_label(n, t.tensor), detail::step_text(k, per_epoch), g, v.hint);
+            return v;
+        }
+        // A single sample may leave a tensor without a gradient (every unit before it off
+        // for that sample); a whole epoch may not.
+        for (std::size_t e = 0; e < epochs; ++e) {
+            double most = 0;
+            for (std::size_t k = e * per_epoch; k < (e + 1) * per_epoch; ++k) most = std::max(most, t.grad_max[k]);
+            if (most > v.threshold) continue;
+            v.node = t.node;
+            v.step = e * per_epoch;
+            v.measured = most;
             v.hint = "is the node on the path to the loss? Its output may be ignored (bypassed), "
                      "its units dead, or the weights after it zero-initialised";
             v.explanation = fmt::format(
-                "gradients_flow: {}: gradient is zero at step {} (max |grad| = {:.3g}, threshold "
+                "gradients_flow: {}: gradient is zero at {} (max |grad| = {:.3g}, threshold "
                 "{:.3g}); {}",
-                detail::tensor_label(n, t.tensor), k, t.grad_max[k], v.threshold, v.hint);
+                detail::tensor_label(n, t.tensor),
+                per_epoch == 1 ? detail::step_text(e, 1) : fmt::format("every step of epoch {}", e), most,
+                v.threshold, v.hint);
             return v;
         }
     }
     const auto& L = rec.loss;
     for (std::size_t k = 0; k < L.size(); ++k)
-        if (!std::isfinite(L[k])) {
+        if (!std::isfinite(L[k]) || detail::impossible_loss<typename P::loss_type>(L[k])) {
             v.step = k;
             v.measured = L[k];
-            v.hint = "a blow-up: learning rate too large, log(0), or a division by zero";
-            v.explanation = fmt::format("gradients_flow: the loss is {} at step {}; {}", L[k], k, v.hint);
+            v.hint = std::isfinite(L[k]) ? "targets outside the loss's range" 
+                                         : "a blow-up: learning rate too large, log(0), or a division by zero";
+            v.explanation = fmt::format("gradients_flow: the loss is {} at {}{}; {}", L[k],
+                                        detail::step_text(k, per_epoch),
+                                        std::isfinite(L[k]) ? fmt::format(", below the least value {} can take",
+                                                                          detail::loss_name<typename P::loss_type>())
+                                                            : std::string(),
+                                        v.hint);
             return v;
         }
-    const std::size_t third = L.size() / 3;
-    const double early = detail::mean(L, 0, third), late = detail::mean(L, L.size() - third, L.size());
-    const double s = detail::slope(L);
+    std::vector<double> points(epochs);  // each epoch's mean training loss
+    for (std::size_t e = 0; e < epochs; ++e) points[e] = detail::mean(L, e * per_epoch, (e + 1) * per_epoch);
+    const std::size_t third = points.size() / 3;
+    const double early = detail::mean(points, 0, third), late = detail::mean(points, points.size() - third, points.size());
+    const double s = detail::slope(points);
     v.measured = s;
     v.threshold = 0;
     v.passed = s < 0 && late < early;
+    const std::string unit = per_epoch == 1 ? "step" : "epoch";
     if (v.passed) {
         v.explanation = fmt::format(
-            "gradients_flow: every trainable tensor has a gradient at each of {} steps, and the "
-            "loss falls ({:.4g} -> {:.4g}, slope {:.3g} per step)",
-            L.size(), L.front(), L.back(), s);
+            "gradients_flow: every trainable tensor has a gradient in each of {} {}s, and the "
+            "loss falls ({:.4g} -> {:.4g}, slope {:.3g} per {}{})",
+            epochs, unit, points.front(), points.back(), s, unit,
+            per_epoch == 1 ? "" : fmt::format("; epoch means of {} steps", per_epoch));
+        for (const auto& n : v.notes) v.explanation += "; note: " + n;
     } else {
         v.hint = "gradient ascent (a sign error in the optimiser or the loss), a learning rate "
                  "that makes the loss diverge, or labels that change between steps";
         v.explanation = fmt::format(
-            "gradients_flow: the loss does not decrease over {} steps (mean {:.4g} in the first "
-            "third, {:.4g} in the last; slope {:.3g} per step, must be < 0); {}",
-            L.size(), early, late, s, v.hint);
+            "gradients_flow: the loss does not decrease over {} {}s (mean {:.4g} in the first "
+            "third, {:.4g} in the last; slope {:.3g} per {}, must be < 0); {}",
+            epochs, unit, early, late, s, unit, v.hint);
     }
     return v;
 }
