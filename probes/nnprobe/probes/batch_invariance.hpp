@@ -18,6 +18,7 @@ namespace nnp {
 template <class T = float, class P>
 verdict batch_invariance(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
     using G = typename P::graph_type;
+    detail::check_targets_fit_loss<typename P::loss_type>(data);
     const auto sub = detail::probe_subset(data, o);
     pipeline_run<T, P> run(p, sub, o.run_seed);
     for (std::size_t k = 0; k < o.invariance_warmup; ++k) run.step(k);  // non-trivial running stats
