@@ -57,3 +57,4 @@ int main() {
 // PASS gradients_flow
 // PASS all_layers_change
 // PASS batch_invariance
+// PASS init_sane

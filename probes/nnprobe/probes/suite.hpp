@@ -1,5 +1,5 @@
 #pragma once
-// The standard suite: the four seed checks on one pipeline, each its own verdict.
+// The standard suite: the five checks on one pipeline, each its own verdict.
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -10,6 +10,7 @@
 #include "all_layers_change.hpp"
 #include "batch_invariance.hpp"
 #include "gradients_flow.hpp"
+#include "init_sane.hpp"
 #include "overfits.hpp"
 #include "report.hpp"
 
@@ -19,7 +20,7 @@ template <class T = float, class P>
 std::vector<verdict> probe_suite(const P& p, const typename P::dataset_type& data,
                                  const probe_options& o = {}) {
     return {overfits<T>(p, data, o), gradients_flow<T>(p, data, o), all_layers_change<T>(p, data, o),
-            batch_invariance<T>(p, data, o)};
+            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o)};
 }
 
 // The network as one line: "input<4> | dense<16> | relu | dense<3>", merges with their inputs.
