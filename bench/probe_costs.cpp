@@ -1,14 +1,21 @@
 // What the probes cost and how often they cry wolf: the recording overhead of a mini-run
-// step (recorded against plain, interleaved, median of runs) and the false alarms of the
-// four-check suite over many seeds on the two healthy models of the bug-injection tests.
-// Prints one JSON line per figure; `--smoke` runs a few seeds and fails on any false alarm.
+// step (recorded against plain, interleaved, median of runs), the false alarms of the
+// suite over many seeds on the two healthy models of the bug-injection tests, and the
+// false-alarm table of the legitimate configurations (tests/legitimate_pipelines.hpp) with
+// the healthy band of the measures behind two thresholds (the largest sustained update
+// ratio, the loss at initialisation over its expected value).
+// Prints one JSON line per figure; `--smoke` runs a few seeds and fails on any false alarm;
+// `--matrix N` prints only the legitimate-configuration table, over N seeds.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include <nnprobe/probes.hpp>
+
+#include "../tests/legitimate_pipelines.hpp"
 
 using namespace nnp;
 
@@ -48,14 +55,53 @@ int false_alarms(const char* name, const P& p, const D& data, int seeds) {
             }
     std::printf("{\"figure\": \"false_alarms\", \"model\": \"%s\", \"seeds\": %d, \"verdicts\": %d, "
                 "\"false_alarms\": %d}\n",
-                name, seeds, 4 * seeds, alarms);
+                name, seeds, 5 * seeds, alarms);
     return alarms;
+}
+
+// One line per legitimate configuration: false alarms per check over `seeds` seeds, and the
+// largest healthy update ratio and initial-loss factor seen (the measures of two thresholds).
+int legitimate_table(const legit::data_sets& d, int seeds) {
+    int total = 0, verdicts = 0;
+    double top_ratio = 0, top_init = 0;
+    legit::for_each_config(d, [&](std::size_t row, const std::string& name, const auto& pipe, const auto& data) {
+        int alarms[5] = {};
+        double ratio = 0, init = 0;
+        for (int s = 1; s <= seeds; ++s) {
+            const auto vs = probe_suite(pipe, data, probe_options{.run_seed = seed{std::uint64_t(s)}});
+            for (std::size_t k = 0; k < vs.size(); ++k) {
+                ++verdicts;
+                if (!vs[k].passed) {
+                    ++alarms[k], ++total;
+                    std::fprintf(stderr, "%s seed %d: %s\n", name.c_str(), s, vs[k].explanation.c_str());
+                }
+            }
+            if (vs[2].passed) ratio = std::max(ratio, vs[2].measured);
+            if (vs[4].passed) init = std::max(init, vs[4].measured);
+        }
+        top_ratio = std::max(top_ratio, ratio);
+        top_init = std::max(top_init, init);
+        std::printf("{\"figure\": \"legitimate_false_alarms\", \"config\": \"%s\", \"seeds\": %d, "
+                    "\"overfits\": %d, \"gradients_flow\": %d, \"all_layers_change\": %d, "
+                    "\"batch_invariance\": %d, \"init_sane\": %d, \"max_update_ratio\": %.4f, "
+                    "\"max_init_loss_factor\": %.3f, \"known_open\": %s}\n",
+                    name.c_str(), seeds, alarms[0], alarms[1], alarms[2], alarms[3], alarms[4], ratio, init,
+                    legit::known_open(row) ? "true" : "false");
+        std::fflush(stdout);
+    });
+    std::printf("{\"figure\": \"legitimate_false_alarms_total\", \"configs\": 12, \"seeds\": %d, "
+                "\"verdicts\": %d, \"false_alarms\": %d, \"max_update_ratio\": %.4f, "
+                "\"max_init_loss_factor\": %.3f}\n",
+                seeds, verdicts, total, top_ratio, top_init);
+    return total;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
     const bool smoke = argc > 1 && std::strcmp(argv[1], "--smoke") == 0;
     const auto iris = load_csv<features<4>, classes<3>>(NNP_DATA_DIR "/iris.csv");
+    const legit::data_sets legit_data = legit::make_data(iris);
+    if (argc > 2 && std::strcmp(argv[1], "--matrix") == 0) return legitimate_table(legit_data, std::atoi(argv[2])) == 0 ? 0 : 1;
     const auto digits = load_csv<features<64>, classes<10>>(NNP_DATA_DIR "/digits.csv");
     const auto iris_pipe =
         pipeline(data<features<4>, classes<3>>, iris_mlp, softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
@@ -67,6 +113,7 @@ int main(int argc, char** argv) {
     }
     const int seeds = smoke ? 3 : 200;
     const int alarms = false_alarms("iris 4-16-3", iris_pipe, iris, seeds) +
-                       false_alarms("digits residual 64x4-10", digits_pipe, digits, seeds);
+                       false_alarms("digits residual 64x4-10", digits_pipe, digits, seeds) +
+                       legitimate_table(legit_data, smoke ? 2 : 50);
     return alarms == 0 ? 0 : 1;
 }
