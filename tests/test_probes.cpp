@@ -321,7 +321,9 @@ TEST_CASE("bug 4: weights initialised to zero, or at a huge scale") {
                {"node 3 dense<64> weight"});
     const auto iris_huge = pipeline(iris_data{}, input<4> | dense<16>.init(init::normal(1e4)) | relu | dense<3>,
                                     softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
-    expect_red([&] { return overfits(iris_huge, iris()); }, "overfits", {"above the loss at chance", "huge scale"});
+    // init_sane names it at step 0; overfits, whose budget now extends while the loss still
+    // falls, may memorise through it (730 steps on seed 1), so it is no longer the check for it.
+    expect_red([&] { return init_sane(iris_huge, iris()); }, "init_sane", {"loss at initialisation", "too large a scale"});
 }
 
 TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
