@@ -71,7 +71,7 @@ using bugs::zeroing_mask;
 // A batcher that rescales the targets it was given (a leftover from another loss).
 struct rescaling_batcher {
     template <class DS>
-    void operator()(const DS& ds, std::size_t step, seed s, batch<DS>& out) const {
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
         full_batch(ds, step, s, out);
         for (auto& y : out.y) y = 4 * y - 1;  // BUG
     }
@@ -233,7 +233,7 @@ TEST_CASE("surviving fault: weights initialised 100x too large in a residual net
 }
 
 TEST_CASE("surviving fault: constant initialisation of a tanh MLP") {
-    const auto constant = pipeline(iris_data{}, input<4> | dense<16>.init(init::constant(0.1)) | nnp::tanh |
+    const auto constant = pipeline(iris_data{}, input<4> | dense<16>.init(init::constant(0.1)) | tanh_act |
                                                     dense<3>.init(init::constant(0.1)),
                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
     for (std::uint64_t s = 1; s <= 5; ++s) {

@@ -229,7 +229,7 @@ namespace detail {
 // its first batch, rounded up (1 for full batches).
 template <class P>
 std::size_t steps_per_epoch(const P& p, const typename P::dataset_type& ds, seed s) {
-    batch<typename P::dataset_type> b;
+    batch_of<typename P::dataset_type> b;
     p.batcher(ds, 0, s, b);
     const std::size_t rows = b.x.shape()[0];
     if (rows == 0) throw error("nnprobe: the pipeline's batcher gave an empty batch at step 0");

@@ -63,14 +63,15 @@ std::string setting_text(const V& v) {
 
 // Every probe option as (name, value), for the report.
 inline std::vector<std::pair<std::string, std::string>> option_settings(const probe_options& o) {
-    static_assert(field_count<probe_options>() == 6,
+    static_assert(field_count<probe_options>() == 7,
                   "nnprobe: option_settings lists every field of probe_options; add the new one");
     return {{"run_seed", setting_text(o.run_seed)},
             {"per_class", setting_text(o.per_class)},
-            {"overfit_budget", setting_text(o.overfit_budget)},
-            {"steps", setting_text(o.steps)},
+            {"overfit_epochs", setting_text(o.overfit_epochs)},
+            {"flow_epochs", setting_text(o.flow_epochs)},
             {"change_steps", setting_text(o.change_steps)},
-            {"invariance_warmup", setting_text(o.invariance_warmup)}};
+            {"invariance_warmup", setting_text(o.invariance_warmup)},
+            {"init_warmup", setting_text(o.init_warmup)}};
 }
 
 }  // namespace detail
