@@ -212,6 +212,55 @@ TEST_CASE("a training step allocates nothing once the batch size is steady") {
     CHECK(g_allocations.load() - before == 0);
 }
 
+TEST_CASE("a CNN training step allocates nothing once the batch size is steady") {
+    constexpr auto cnn = input<2, 8, 8> | conv2d<4, 3, same_padding> | batch_norm | relu | named<"a"> |
+                         conv2d_no_bias<4, 3, padding<1>> | relu | add<"a"> | max_pool2d<2> |
+                         conv2d<6, 3, stride<2>, padding<1>, dilation<1>> | relu | named<"b"> | from<"a"> |
+                         avg_pool2d<2, stride<2>> | concat<"b"> | dropout(0.1) | global_avg_pool | dense<3>;
+    auto m = make_model(cnn, seed{1});
+    CHECK(m.node(16).shape == "10x4x4");  // 4 + 6 channels, joined
+    matrix<float> x({16, 128}, 0.f);
+    rng r(2);
+    for (auto& v : x) v = static_cast<float>(r.normal());
+    std::vector<int> y(16, 1);
+    trainer t(m, softmax_cross_entropy, adam{.lr = 1e-3});
+    t.step(x, y);
+    const long before = g_allocations.load();
+    for (int s = 0; s < 5; ++s) t.step(x, y);
+    CHECK(g_allocations.load() - before == 0);
+}
+
+TEST_CASE("conv2d and pooling: PyTorch's output sizes, node descriptions, linearity classes") {
+    constexpr auto net = input<1, 8, 8> | conv2d<8, 3> | relu | conv2d<8, 3, same_padding> | relu |
+                         conv2d<4, 2, same_padding> | relu | conv2d<4, 3, stride<2>, padding<1>> | relu |
+                         conv2d_no_bias<4, 2, dilation<2>> | max_pool2d<2, stride<1>> | avg_pool2d<1> |
+                         global_avg_pool | dense<2>;
+    auto m = make_model(net, seed{1});
+    // floor((H + 2p - d(k-1) - 1) / s) + 1, as torch.nn.Conv2d and MaxPool2d document
+    CHECK(m.node(1).shape == "8x6x6");
+    CHECK(m.node(3).shape == "8x6x6");
+    CHECK(m.node(5).shape == "4x6x6");
+    CHECK(m.node(7).shape == "4x3x3");
+    CHECK(m.node(9).shape == "4x1x1");
+    CHECK(m.node(10).shape == "4x1x1");
+    CHECK(m.node(12).shape == "4");
+    CHECK(m.node(1).layer == "conv2d<8, 3x3>");
+    CHECK(m.node(7).layer == "conv2d<4, 3x3, stride 2, pad 1>");
+    CHECK(m.node(9).layer == "conv2d_no_bias<4, 2x2, dilation 2>");
+    CHECK(m.node(10).layer == "max_pool2d<2, stride 1>");
+    CHECK(m.node(1).linearity == linearity_class::affine_mixing);
+    CHECK(m.node(10).linearity == linearity_class::nonlinear);
+    CHECK(m.node(11).linearity == linearity_class::affine_elementwise);
+    CHECK(m.node(12).linearity == linearity_class::affine_elementwise);
+    // He for a conv that feeds relu: std sqrt(2 / fan_in), fan_in = C*K*K = 72
+    const auto& w = m.params()[2];
+    REQUIRE(w.name == "weight");
+    REQUIRE(w.node == 3);
+    double s = 0;
+    for (std::size_t i = 0; i < w.size; ++i) s += double(w.value[i]) * w.value[i];
+    CHECK(std::sqrt(s / double(w.size)) == doctest::Approx(std::sqrt(2.0 / 72)).epsilon(0.1));
+}
+
 TEST_CASE("losses: ln C at uniform logits, finite at extreme logits, labels checked") {
     matrix<double> z({2, 4}, 0.0), g;
     CHECK(softmax_cross_entropy(z, std::vector<int>{0, 3}, g) == doctest::Approx(std::log(4.0)));

@@ -177,6 +177,47 @@ struct scale_shift_t : test_layer<scale_shift_t<Bug>> {
     };
 };
 
+// conv2d (3 kernels of 3 x 3, padding 1) whose backward reads every kernel transposed
+// (w[kh][kw] as w[kw][kh]) when it computes dx: the weight gradient stays right.
+using conv_3x3 = nnp::conv2d_t<3, 3, true, nnp::padding<1>>;
+struct transposed_kernel_conv_t : conv_3x3 {
+    static std::string describe() { return "transposed_kernel_conv"; }
+    template <class T, class In>
+    struct impl : conv_3x3::impl<T, In> {
+        static void transpose_kernels(matrix<T>& w) {
+            for (std::size_t k = 0; k < w.size(); k += 9)
+                for (std::size_t i = 0; i < 3; ++i)
+                    for (std::size_t j = i + 1; j < 3; ++j)
+                        std::swap(w.data()[k + i * 3 + j], w.data()[k + j * 3 + i]);
+        }
+        void backward(const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy, matrix<T>* dx,
+                      context& ctx) {
+            transpose_kernels(this->w);  // bug: the kernel, transposed, for dx
+            conv_3x3::impl<T, In>::backward(x, y, dy, dx, ctx);
+            transpose_kernels(this->w);
+        }
+    };
+};
+
+// conv2d with stride 2 whose backward scatters dx with stride 1.
+using conv_stride_2 = nnp::conv2d_t<2, 3, true, nnp::stride<2>>;
+struct wrong_stride_conv_t : conv_stride_2 {
+    static std::string describe() { return "wrong_stride_conv"; }
+    template <class T, class In>
+    struct impl : conv_stride_2::impl<T, In> {
+        void backward(const matrix<T>& x, const matrix<T>& y, const matrix<T>& dy, matrix<T>* dx,
+                      context& ctx) {
+            conv_stride_2::impl<T, In>::backward(x, y, dy, nullptr, ctx);  // parameters: right
+            if (!dx) return;
+            nnp::detail::window_dims g = this->geometry;
+            g.stride = 1;  // bug
+            nnp::detail::ensure_shape(this->dcol, this->col.shape()[0], this->col.shape()[1]);
+            nnp::detail::gemm(this->by_position, this->w, this->dcol);
+            nnp::detail::col2im(this->dcol.data(), dy.shape()[0], g, dx->data());
+        }
+    };
+};
+
 }  // namespace
 
 // ---- Every built-in layer passes ------------------------------------------------------------
@@ -290,6 +331,86 @@ TEST_CASE("gradcheck: a model with batch_norm and dropout, eval and train") {
     CHECK(train.mismatches.empty());
     // The model is still left on the caller's x.
     CHECK(&m.output(0) == &x);
+}
+
+// ---- Convolutional layers: every option, in double ------------------------------------------
+
+namespace {
+template <class In, class L>
+nnp::gradient_check_result check(const L& layer, nnp::gradient_check_options o = {}) {
+    return nnp::check_layer_gradient<L, In>(layer, o);
+}
+}  // namespace
+
+TEST_CASE("gradcheck: conv2d with every padding, stride and dilation, with and without bias") {
+    using img = nnp::shape<2, 6, 5>;  // not square: height and width are not swapped anywhere
+    const auto valid = check<img>(nnp::conv2d<3, 3>);
+    require_pass(valid);
+    CHECK(valid.entries_checked == 4 * 60 + 3 * 2 * 9 + 3);  // dx, weight, bias
+    require_pass(check<img>(nnp::conv2d_no_bias<3, 3>));
+    require_pass(check<img>(nnp::conv2d<3, 3, nnp::same_padding>));
+    require_pass(check<img>(nnp::conv2d<2, 2, nnp::same_padding>));  // even: one more at the end
+    require_pass(check<img>(nnp::conv2d<2, 4, nnp::same_padding, nnp::dilation<2>>));
+    require_pass(check<img>(nnp::conv2d<3, 3, nnp::padding<2>>));
+    require_pass(check<img>(nnp::conv2d<3, 3, nnp::stride<2>>));
+    require_pass(check<img>(nnp::conv2d<2, 3, nnp::stride<3>, nnp::padding<1>>));
+    require_pass(check<img>(nnp::conv2d<2, 2, nnp::dilation<2>>));
+    require_pass(check<img>(nnp::conv2d_no_bias<2, 3, nnp::stride<2>, nnp::padding<1>, nnp::dilation<2>>));
+    require_pass(check<nnp::shape<1, 4, 4>>(nnp::conv2d<2, 1>));
+    require_pass(check<nnp::shape<3, 3, 3>>(nnp::conv2d<2, 3>));  // one output position
+}
+
+TEST_CASE("gradcheck: max and average pooling, global average pooling") {
+    using img = nnp::shape<2, 6, 5>;
+    require_pass(check<img>(nnp::max_pool2d<2>));
+    require_pass(check<img>(nnp::max_pool2d<3, nnp::stride<1>>));  // overlapping windows
+    require_pass(check<img>(nnp::max_pool2d<2, nnp::stride<3>>));  // gaps between windows
+    require_pass(check<img>(nnp::avg_pool2d<2>));
+    require_pass(check<img>(nnp::avg_pool2d<3, nnp::stride<1>>));
+    require_pass(check<img>(nnp::avg_pool2d<2, nnp::stride<3>>));
+    require_pass(check<img>(nnp::global_avg_pool));
+}
+
+TEST_CASE("gradcheck: per-channel batch_norm, dropout, add and concat on images") {
+    using img = nnp::shape<3, 4, 5>;
+    require_pass(check<img>(nnp::batch_norm));
+    require_pass(check<img>(nnp::batch_norm, eval_mode()));
+    nnp::gradient_check_options one;
+    one.batch = 1;  // the statistics come from the 20 positions of one image
+    require_pass(check<img>(nnp::batch_norm, one));
+    require_pass(check<img>(nnp::dropout(0.3)));
+    require_pass(check<img>(nnp::relu));
+    require_pass(nnp::check_layer_gradient<nnp::add_t, img>(nnp::add_t{}));
+    require_pass(nnp::check_layer_gradient<nnp::concat_t, img, nnp::shape<2, 4, 5>>(nnp::concat_t{}));
+}
+
+TEST_CASE("gradcheck: a whole CNN, per node") {
+    constexpr auto net = nnp::input<1, 6, 6> | nnp::conv2d<3, 3, nnp::same_padding> | nnp::batch_norm |
+                         nnp::tanh | nnp::named<"a"> | nnp::conv2d<3, 3, nnp::padding<1>> | nnp::tanh |
+                         nnp::add<"a"> | nnp::max_pool2d<2> | nnp::conv2d<4, 2, nnp::stride<1>> |
+                         nnp::tanh | nnp::avg_pool2d<2> | nnp::global_avg_pool | nnp::dense<3>;
+    auto m = nnp::make_model<double>(net, nnp::seed{3});
+    nnp::rng gen(11);
+    matrix<double> x = matrix<double>({3, 36}, 0.0);
+    for (auto& v : x) v = gen.normal();
+    require_pass(nnp::check_model_gradient(m, x));
+    require_pass(nnp::check_model_gradient(m, x, eval_mode()));
+}
+
+TEST_CASE("gradcheck: a conv2d whose backward transposes the kernel fails on dx") {
+    const auto r = check<nnp::shape<2, 5, 5>>(transposed_kernel_conv_t{});
+    require_fail(r, "transposed_kernel_conv dx");
+    CHECK_FALSE(r.mentions("transposed_kernel_conv weight"));
+    CHECK_FALSE(r.mentions("transposed_kernel_conv bias"));
+    // and the real layer with the same geometry passes
+    require_pass(check<nnp::shape<2, 5, 5>>(conv_3x3{}));
+}
+
+TEST_CASE("gradcheck: a conv2d whose backward uses the wrong stride fails on dx") {
+    const auto r = check<nnp::shape<1, 7, 7>>(wrong_stride_conv_t{});
+    require_fail(r, "wrong_stride_conv dx");
+    CHECK_FALSE(r.mentions("wrong_stride_conv weight"));
+    require_pass(check<nnp::shape<1, 7, 7>>(conv_stride_2{}));
 }
 
 // ---- Broken layers fail, and the report names the tensor ---------------------------------------

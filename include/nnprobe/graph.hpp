@@ -20,6 +20,7 @@
 #include "layers/shape_only.hpp"
 #include "shape.hpp"
 #include "tensor.hpp"
+#include "window.hpp"
 
 namespace nnp {
 
@@ -226,6 +227,33 @@ template <class Producer, class Consumer>
 struct shape_mismatch {
     static constexpr bool value = false;
 };
+// Numbers for the window checks: the input, the padded input and the window's span.
+template <std::size_t C, std::size_t H, std::size_t W>
+struct input_chw {};
+template <std::size_t H, std::size_t W>
+struct padded_hw {};
+template <std::size_t Kernel, std::size_t Dilation, std::size_t Span>
+struct kernel_dilation_span {};
+template <class Node, class Input, class Padded, class Kernel>
+struct kernel_larger_than_padded_input {
+    static constexpr bool value = false;
+};
+template <class Node, class Input, class Padded, class Kernel>
+struct output_size_zero {
+    static constexpr bool value = false;
+};
+template <class Node, class Stride>
+struct same_padding_with_stride {
+    static constexpr bool value = false;
+};
+template <class Producer, class Consumer>
+struct layer_takes_c_h_w_images {
+    static constexpr bool value = false;
+};
+template <class A, class B>
+struct channel_mismatch {
+    static constexpr bool value = false;
+};
 template <class Node>
 struct layer_without_linearity_class {
     static constexpr bool value = false;
@@ -300,6 +328,30 @@ struct concat_shape<shape<A>, shape<B>> {
     using type = shape<A + B>;
 };
 
+// Images join along the channel axis; their heights and widths must agree.
+template <std::size_t C1, std::size_t C2, std::size_t H, std::size_t W>
+struct concat_shape<shape<C1, H, W>, shape<C2, H, W>> {
+    using type = shape<C1 + C2, H, W>;
+};
+
+// Two images of the same height and width whose channel counts differ.
+template <class A, class B>
+inline constexpr bool only_channels_differ = false;
+template <std::size_t C1, std::size_t C2, std::size_t H, std::size_t W>
+inline constexpr bool only_channels_differ<shape<C1, H, W>, shape<C2, H, W>> = C1 != C2;
+
+template <class L>
+constexpr bool takes_images() {
+    if constexpr (requires { L::takes_images; }) return L::takes_images;
+    else return false;
+}
+// How the window of a windowed layer (conv2d, pooling) fits its input; `fits` for others.
+template <class L, class In>
+constexpr window_fit window_fit_of() {
+    if constexpr (requires { L::template window<In>::fit; }) return L::template window<In>::fit;
+    else return window_fit::fits;
+}
+
 template <class G, std::size_t Other>
 constexpr bool concatenable = requires { typename concat_shape<shape_at<G, G::cursor>, shape_at<G, Other>>::type; };
 
@@ -327,6 +379,36 @@ constexpr auto operator|(const G& g, const L& l) {
         static_assert(detail::layer_without_shape_rule<detail::node_ref<G::size, L>, in>::value,
                       "nnprobe: C7: this user-defined layer has no shape rule: add "
                       "`template <class In> using output_shape = ...;`");
+        return invalid_graph{};
+    } else if constexpr (detail::takes_images<L>() && in::rank != 3) {
+        static_assert(detail::layer_takes_c_h_w_images<detail::node_ref<G::cursor, in>,
+                                                       detail::node_ref<G::size, L>>::value,
+                      "nnprobe: C1: shape mismatch: this layer takes C x H x W images, its input "
+                      "is not rank 3 (declare the input as input<C, H, W>)");
+        return invalid_graph{};
+    } else if constexpr (detail::window_fit_of<L, in>() == detail::window_fit::same_needs_stride_1) {
+        static_assert(detail::same_padding_with_stride<detail::node_ref<G::size, L>,
+                                                       stride<L::template window<in>::stride>>::value,
+                      "nnprobe: C1: same_padding needs stride 1 (as in PyTorch): give the padding "
+                      "explicitly with padding<P>");
+        return invalid_graph{};
+    } else if constexpr (detail::window_fit_of<L, in>() == detail::window_fit::kernel_exceeds_input) {
+        using W = typename L::template window<in>;
+        static_assert(detail::kernel_larger_than_padded_input<
+                          detail::node_ref<G::size, L>, detail::input_chw<W::channels, W::height, W::width>,
+                          detail::padded_hw<W::padded_h, W::padded_w>,
+                          detail::kernel_dilation_span<W::kernel, W::dilation, W::span>>::value,
+                      "nnprobe: C1: shape mismatch: the kernel is larger than the (padded) input: "
+                      "sizes below");
+        return invalid_graph{};
+    } else if constexpr (detail::window_fit_of<L, in>() == detail::window_fit::output_empty) {
+        using W = typename L::template window<in>;
+        static_assert(detail::output_size_zero<
+                          detail::node_ref<G::size, L>, detail::input_chw<W::channels, W::height, W::width>,
+                          detail::padded_hw<W::padded_h, W::padded_w>,
+                          detail::kernel_dilation_span<W::kernel, W::dilation, W::span>>::value,
+                      "nnprobe: C1: shape mismatch: output size zero: the dilated kernel spans more "
+                      "than the (padded) input: sizes below");
         return invalid_graph{};
     } else if constexpr (!detail::layer_accepts<L, in>()) {
         // One condition, two wordings: the common case (a rank>1 shape reaching a layer
@@ -391,6 +473,13 @@ constexpr auto operator|(const G& g, add_with_t<Name>) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: add<...> names no node: name it first with named<...>");
         return invalid_graph{};
+    } else if constexpr (detail::only_channels_differ<detail::shape_at<G, other>,
+                                                      detail::shape_at<G, G::cursor>>) {
+        static_assert(detail::channel_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
+                                               detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
+                      "nnprobe: C1: channel mismatch: add<...> joins images with different channel "
+                      "counts (shapes below)");
+        return invalid_graph{};
     } else if constexpr (!detail::same_shape<G, other>) {
         static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
                                              detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
@@ -412,7 +501,8 @@ constexpr auto operator|(const G& g, concat_with_t<Name>) {
     } else if constexpr (!detail::concatenable<G, other>) {
         static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
                                              detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
-                      "nnprobe: C1: shape mismatch: concat<...> joins flat (rank-1) nodes only");
+                      "nnprobe: C1: shape mismatch: concat<...> joins flat (rank-1) nodes, or images "
+                      "(C x H x W) of the same height and width");
         return invalid_graph{};
     } else {
         using out = typename detail::concat_shape<detail::shape_at<G, G::cursor>,

@@ -20,13 +20,16 @@ struct batch_norm_t : layer_base<batch_norm_t> {
     double momentum = 0.1, eps = 1e-5;
     template <class In>
     using output_shape = In;
+    // Features (rank 1) or C x H x W images (rank 3): one statistic per channel, over the
+    // batch and the image's positions (PyTorch's BatchNorm1d / BatchNorm2d).
     template <class In>
-    static constexpr bool accepts = In::rank == 1;
+    static constexpr bool accepts = In::rank == 1 || In::rank == 3;
     static std::string describe() { return "batch_norm"; }
 
     template <class T, class In>
     struct impl {
-        static constexpr std::size_t n = In::size;
+        static constexpr std::size_t n = In::rank == 3 ? In::dims[0] : In::size;  // channels
+        static constexpr std::size_t positions = In::size / n;  // per channel and sample
         vector<T> gamma = detail::filled_vector<T>(n, T(1)), beta = detail::filled_vector<T>(n, T(0));
         vector<T> dgamma = detail::filled_vector<T>(n, T(0)), dbeta = detail::filled_vector<T>(n, T(0));
         vector<T> running_mean = detail::filled_vector<T>(n, T(0)), running_var = detail::filled_vector<T>(n, T(1));
@@ -48,50 +51,77 @@ struct batch_norm_t : layer_base<batch_norm_t> {
             f("gamma", gamma, dgamma);
             f("beta", beta, dbeta);
         }
+        // Calls f(pointer to the channel's first entry of sample r) for every sample; the
+        // channel's entries are then `positions` consecutive values.
+        template <class P, class F>
+        static void each_block(P* base, std::size_t rows, std::size_t j, F&& f) {
+            for (std::size_t r = 0; r < rows; ++r) f(base + r * In::size + j * positions);
+        }
         void forward(const matrix<T>& x, matrix<T>& y, context& ctx) {
             const std::size_t rows = x.shape()[0];
-            detail::ensure_shape(xhat, rows, n);
+            detail::ensure_shape(xhat, rows, In::size);
             last_training = ctx.training();
+            const T count = static_cast<T>(rows * positions);
             for (std::size_t j = 0; j < n; ++j) {
                 T mean, var;
                 if (last_training) {
                     mean = 0;
-                    for (std::size_t r = 0; r < rows; ++r) mean += x(r, j);
-                    mean /= static_cast<T>(rows);
+                    each_block(x.data(), rows, j, [&](const T* p) {
+                        for (std::size_t k = 0; k < positions; ++k) mean += p[k];
+                    });
+                    mean /= count;
                     var = 0;
-                    for (std::size_t r = 0; r < rows; ++r) var += (x(r, j) - mean) * (x(r, j) - mean);
-                    var /= static_cast<T>(rows);
-                    const T unbiased = rows > 1 ? var * static_cast<T>(rows) / static_cast<T>(rows - 1) : var;
+                    each_block(x.data(), rows, j, [&](const T* p) {
+                        for (std::size_t k = 0; k < positions; ++k) var += (p[k] - mean) * (p[k] - mean);
+                    });
+                    var /= count;
+                    const std::size_t m = rows * positions;
+                    const T unbiased = m > 1 ? var * count / static_cast<T>(m - 1) : var;
                     running_mean(j) = (T(1) - momentum) * running_mean(j) + momentum * mean;
                     running_var(j) = (T(1) - momentum) * running_var(j) + momentum * unbiased;
                 } else {
                     mean = running_mean(j);
                     var = running_var(j);
                 }
-                inv_std(j) = T(1) / std::sqrt(var + eps);
+                const T is = inv_std(j) = T(1) / std::sqrt(var + eps);
+                const T g = gamma(j), b = beta(j);
                 for (std::size_t r = 0; r < rows; ++r) {
-                    xhat(r, j) = (x(r, j) - mean) * inv_std(j);
-                    y(r, j) = gamma(j) * xhat(r, j) + beta(j);
+                    const std::size_t at = r * In::size + j * positions;
+                    const T* px = x.data() + at;
+                    T* ph = xhat.data() + at;
+                    T* py = y.data() + at;
+                    for (std::size_t k = 0; k < positions; ++k) {
+                        ph[k] = (px[k] - mean) * is;
+                        py[k] = g * ph[k] + b;
+                    }
                 }
             }
         }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
             const std::size_t rows = dy.shape()[0];
-            const T m = static_cast<T>(rows);
+            const T m = static_cast<T>(rows * positions);
             for (std::size_t j = 0; j < n; ++j) {
                 T sum_dy = 0, sum_dy_xhat = 0;
                 for (std::size_t r = 0; r < rows; ++r) {
-                    sum_dy += dy(r, j);
-                    sum_dy_xhat += dy(r, j) * xhat(r, j);
+                    const std::size_t at = r * In::size + j * positions;
+                    const T *pd = dy.data() + at, *ph = xhat.data() + at;
+                    for (std::size_t k = 0; k < positions; ++k) {
+                        sum_dy += pd[k];
+                        sum_dy_xhat += pd[k] * ph[k];
+                    }
                 }
                 dbeta(j) = sum_dy;
                 dgamma(j) = sum_dy_xhat;
                 if (!dx) continue;
+                const T scale = gamma(j) * inv_std(j);
                 for (std::size_t r = 0; r < rows; ++r) {
-                    (*dx)(r, j) = last_training
-                        ? gamma(j) * inv_std(j) / m * (m * dy(r, j) - sum_dy - xhat(r, j) * sum_dy_xhat)
-                        : gamma(j) * inv_std(j) * dy(r, j);
+                    const std::size_t at = r * In::size + j * positions;
+                    const T *pd = dy.data() + at, *ph = xhat.data() + at;
+                    T* pdx = dx->data() + at;
+                    for (std::size_t k = 0; k < positions; ++k)
+                        pdx[k] = last_training ? scale / m * (m * pd[k] - sum_dy - ph[k] * sum_dy_xhat)
+                                               : scale * pd[k];
                 }
             }
         }

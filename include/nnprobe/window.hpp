@@ -1,0 +1,189 @@
+#pragma once
+// Sliding windows over C x H x W images: the options that shape them (stride, padding,
+// dilation), the compile-time geometry that conv2d and the pooling layers share, and the
+// copying between an image batch and its window columns (im2col) that turns a convolution
+// into one matrix product.
+//
+// Options are types, because they change the output shape, which is part of the graph's type:
+//   conv2d<16, 3, same_padding>, conv2d<8, 5, stride<2>, padding<2>>, max_pool2d<2, stride<1>>
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "shape.hpp"
+
+namespace nnp {
+
+template <std::size_t S>
+struct stride {
+    static_assert(S >= 1, "nnprobe: a stride is at least 1");
+    static constexpr std::size_t value = S;
+};
+template <std::size_t D>
+struct dilation {
+    static_assert(D >= 1, "nnprobe: a dilation is at least 1");
+    static constexpr std::size_t value = D;
+};
+// Explicit zero padding of P pixels on every side.
+template <std::size_t P>
+struct padding {
+    static constexpr std::size_t value = P;
+};
+// The output as large as the input (stride 1 only, as in PyTorch); an even kernel pads one
+// more pixel at the bottom and right than at the top and left, also as in PyTorch.
+struct same_padding {};
+// No padding (the default).
+struct valid_padding {};
+
+namespace detail {
+
+template <class O>
+inline constexpr int option_kind = 0;  // 0: not a window option
+template <std::size_t S>
+inline constexpr int option_kind<stride<S>> = 1;
+template <std::size_t D>
+inline constexpr int option_kind<dilation<D>> = 2;
+template <std::size_t P>
+inline constexpr int option_kind<padding<P>> = 3;
+template <>
+inline constexpr int option_kind<same_padding> = 3;
+template <>
+inline constexpr int option_kind<valid_padding> = 3;
+
+// What a list of options says, with defaults for those it leaves out.
+template <std::size_t DefaultStride, class... Opts>
+struct window_options {
+    static_assert(((option_kind<Opts> != 0) && ...),
+                  "nnprobe: a window option is stride<S>, dilation<D>, padding<P>, same_padding "
+                  "or valid_padding");
+    static_assert(((option_kind<Opts> == 1) + ... + 0) <= 1, "nnprobe: stride<...> given twice");
+    static_assert(((option_kind<Opts> == 2) + ... + 0) <= 1, "nnprobe: dilation<...> given twice");
+    static_assert(((option_kind<Opts> == 3) + ... + 0) <= 1, "nnprobe: padding given twice");
+
+    template <int Kind, class O>
+    static constexpr std::size_t value_of(std::size_t fallback) {
+        if constexpr (option_kind<O> == Kind && requires { O::value; }) return O::value;
+        else return fallback;
+    }
+    static constexpr std::size_t stride_v = [] {
+        std::size_t s = DefaultStride;
+        ((s = value_of<1, Opts>(s)), ...);
+        return s;
+    }();
+    static constexpr std::size_t dilation_v = [] {
+        std::size_t d = 1;
+        ((d = value_of<2, Opts>(d)), ...);
+        return d;
+    }();
+    static constexpr std::size_t padding_v = [] {
+        std::size_t p = 0;
+        ((p = value_of<3, Opts>(p)), ...);
+        return p;
+    }();
+    static constexpr bool same = (std::is_same_v<Opts, same_padding> || ...);
+};
+
+// Why a window does not fit its input (the graph turns each into a static check).
+enum class window_fit { fits, not_an_image, kernel_exceeds_input, output_empty, same_needs_stride_1 };
+
+// The geometry of a K x K window (stride S, dilation D) over input shape In, padded by
+// PadLo pixels at the top and left and PadHi at the bottom and right (Same: from K and D).
+template <class In, std::size_t K, std::size_t S, std::size_t D, std::size_t Pad, bool Same>
+struct window {
+    static constexpr bool image = In::rank == 3;
+    static constexpr std::size_t channels = In::dims[0];
+    static constexpr std::size_t height = image ? In::dims[image ? 1 : 0] : 1;
+    static constexpr std::size_t width = image ? In::dims[image ? 2 : 0] : 1;
+    static constexpr std::size_t kernel = K, stride = S, dilation = D;
+    static constexpr std::size_t span = D * (K - 1) + 1;  // pixels one window covers
+    static constexpr std::size_t pad_lo = Same ? (span - 1) / 2 : Pad;
+    static constexpr std::size_t pad_hi = Same ? (span - 1) - (span - 1) / 2 : Pad;
+    static constexpr std::size_t padded_h = height + pad_lo + pad_hi;
+    static constexpr std::size_t padded_w = width + pad_lo + pad_hi;
+    static constexpr window_fit fit =
+        !image                                ? window_fit::not_an_image
+        : Same && S != 1                      ? window_fit::same_needs_stride_1
+        : K > padded_h || K > padded_w        ? window_fit::kernel_exceeds_input
+        : span > padded_h || span > padded_w  ? window_fit::output_empty
+                                              : window_fit::fits;
+    static constexpr bool fits = fit == window_fit::fits;
+    static constexpr std::size_t out_h = fits ? (padded_h - span) / S + 1 : 1;
+    static constexpr std::size_t out_w = fits ? (padded_w - span) / S + 1 : 1;
+};
+
+// The same geometry at run time, for the copying loops.
+struct window_dims {
+    std::size_t channels, height, width, kernel, stride, dilation, pad_top, pad_left, out_h, out_w;
+    constexpr std::size_t in_size() const { return channels * height * width; }
+    constexpr std::size_t positions() const { return out_h * out_w; }
+    constexpr std::size_t patch() const { return channels * kernel * kernel; }
+};
+template <class W>
+constexpr window_dims dims_of() {
+    return {W::channels, W::height, W::width, W::kernel, W::stride, W::dilation,
+            W::pad_lo, W::pad_lo, W::out_h, W::out_w};
+}
+
+// Text for describe(): ", stride 2, pad 1, dilation 2" (only what differs from the default).
+template <std::size_t DefaultStride, class... Opts>
+std::string window_text() {
+    using O = window_options<DefaultStride, Opts...>;
+    std::string s;
+    if (O::stride_v != DefaultStride) s += ", stride " + std::to_string(O::stride_v);
+    if (O::same) s += ", same";
+    else if (O::padding_v) s += ", pad " + std::to_string(O::padding_v);
+    if (O::dilation_v != 1) s += ", dilation " + std::to_string(O::dilation_v);
+    return s;
+}
+
+// im2col for a batch: `col` gets one row per (sample, output position), one column per
+// (channel, kernel row, kernel column); padding reads as zero.
+template <class T>
+void im2col(const T* x, std::size_t rows, const window_dims& g, T* col) {
+    const std::size_t k = g.kernel, patch = g.patch();
+    for (std::size_t n = 0; n < rows; ++n, x += g.in_size()) {
+        for (std::size_t oh = 0; oh < g.out_h; ++oh)
+            for (std::size_t ow = 0; ow < g.out_w; ++ow, col += patch) {
+                T* c = col;
+                for (std::size_t ch = 0; ch < g.channels; ++ch) {
+                    const T* plane = x + ch * g.height * g.width;
+                    for (std::size_t kh = 0; kh < k; ++kh) {
+                        // ih may be "negative": unsigned wrap-around makes it >= height.
+                        const std::size_t ih = oh * g.stride + kh * g.dilation - g.pad_top;
+                        for (std::size_t kw = 0; kw < k; ++kw, ++c) {
+                            const std::size_t iw = ow * g.stride + kw * g.dilation - g.pad_left;
+                            *c = ih < g.height && iw < g.width ? plane[ih * g.width + iw] : T(0);
+                        }
+                    }
+                }
+            }
+    }
+}
+
+// The adjoint of im2col: every column entry added back to the pixel it came from. `dx` is
+// assigned (zeroed first).
+template <class T>
+void col2im(const T* col, std::size_t rows, const window_dims& g, T* dx) {
+    const std::size_t k = g.kernel, patch = g.patch();
+    std::fill(dx, dx + rows * g.in_size(), T(0));
+    for (std::size_t n = 0; n < rows; ++n, dx += g.in_size()) {
+        for (std::size_t oh = 0; oh < g.out_h; ++oh)
+            for (std::size_t ow = 0; ow < g.out_w; ++ow, col += patch) {
+                const T* c = col;
+                for (std::size_t ch = 0; ch < g.channels; ++ch) {
+                    T* plane = dx + ch * g.height * g.width;
+                    for (std::size_t kh = 0; kh < k; ++kh) {
+                        const std::size_t ih = oh * g.stride + kh * g.dilation - g.pad_top;
+                        for (std::size_t kw = 0; kw < k; ++kw, ++c) {
+                            const std::size_t iw = ow * g.stride + kw * g.dilation - g.pad_left;
+                            if (ih < g.height && iw < g.width) plane[ih * g.width + iw] += *c;
+                        }
+                    }
+                }
+            }
+    }
+}
+
+}  // namespace detail
+}  // namespace nnp
