@@ -216,9 +216,9 @@ TEST_CASE("a CNN training step allocates nothing once the batch size is steady")
     constexpr auto cnn = input<2, 8, 8> | conv2d<4, 3, same_padding> | batch_norm | relu | named<"a"> |
                          conv2d_no_bias<4, 3, padding<1>> | relu | add<"a"> | max_pool2d<2> |
                          conv2d<6, 3, stride<2>, padding<1>, dilation<1>> | relu | named<"b"> | from<"a"> |
-                         avg_pool2d<2, stride<2>> | concat<"b"> | dropout(0.1) | global_avg_pool | dense<3>;
+                         avg_pool2d<4> | concat<"b"> | dropout(0.1) | global_avg_pool | dense<3>;
     auto m = make_model(cnn, seed{1});
-    CHECK(m.node(16).shape == "10x4x4");  // 4 + 6 channels, joined
+    CHECK(m.node(11).shape == "10x2x2");  // 4 + 6 channels, joined
     matrix<float> x({16, 128}, 0.f);
     rng r(2);
     for (auto& v : x) v = static_cast<float>(r.normal());
@@ -231,18 +231,19 @@ TEST_CASE("a CNN training step allocates nothing once the batch size is steady")
 }
 
 TEST_CASE("conv2d and pooling: PyTorch's output sizes, node descriptions, linearity classes") {
-    constexpr auto net = input<1, 8, 8> | conv2d<8, 3> | relu | conv2d<8, 3, same_padding> | relu |
+    constexpr auto net = input<1, 10, 10> | conv2d<8, 3> | relu | conv2d<8, 3, same_padding> | relu |
                          conv2d<4, 2, same_padding> | relu | conv2d<4, 3, stride<2>, padding<1>> | relu |
                          conv2d_no_bias<4, 2, dilation<2>> | max_pool2d<2, stride<1>> | avg_pool2d<1> |
                          global_avg_pool | dense<2>;
     auto m = make_model(net, seed{1});
     // floor((H + 2p - d(k-1) - 1) / s) + 1, as torch.nn.Conv2d and MaxPool2d document
-    CHECK(m.node(1).shape == "8x6x6");
-    CHECK(m.node(3).shape == "8x6x6");
-    CHECK(m.node(5).shape == "4x6x6");
-    CHECK(m.node(7).shape == "4x3x3");
-    CHECK(m.node(9).shape == "4x1x1");
+    CHECK(m.node(1).shape == "8x8x8");
+    CHECK(m.node(3).shape == "8x8x8");
+    CHECK(m.node(5).shape == "4x8x8");
+    CHECK(m.node(7).shape == "4x4x4");
+    CHECK(m.node(9).shape == "4x2x2");
     CHECK(m.node(10).shape == "4x1x1");
+    CHECK(m.node(11).shape == "4x1x1");
     CHECK(m.node(12).shape == "4");
     CHECK(m.node(1).layer == "conv2d<8, 3x3>");
     CHECK(m.node(7).layer == "conv2d<4, 3x3, stride 2, pad 1>");
