@@ -4,11 +4,14 @@
 #include <nnprobe/csv.hpp>
 #include <nnprobe/dataset.hpp>
 #include <nnprobe/error.hpp>
+#include <nnprobe/npy.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -619,4 +622,112 @@ TEST_CASE("batcher") {
         std::vector<int> y;
         CHECK_THROWS_AS(b.next(x, y), nnp::data_error);
     }
+}
+
+// ---- .npy files, written here as numpy.save writes them -------------------------------------
+
+namespace {
+// A .npy file: the version-1.0 header padded to 64 bytes (version 2.0 when asked), then the data.
+template <class V>
+std::string npy_bytes(const std::string& descr, const std::string& shape, const std::vector<V>& values,
+                      bool fortran = false, bool big_endian = false, int version = 1) {
+    std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
+                         ", 'shape': " + shape + ", }";
+    const std::size_t fixed = version == 1 ? 10 : 12;
+    while ((fixed + header.size() + 1) % 64) header += ' ';
+    header += '\n';
+    std::string out = "\x93NUMPY";
+    out += static_cast<char>(version);
+    out += '\0';
+    const std::size_t n = header.size();
+    out += static_cast<char>(n & 0xff);
+    out += static_cast<char>(n >> 8);
+    if (version != 1) out += std::string(2, '\0');
+    out += header;
+    for (V v : values) {
+        char b[sizeof(V)];
+        std::memcpy(b, &v, sizeof(V));
+        if (big_endian) std::reverse(b, b + sizeof(V));
+        out.append(b, sizeof(V));
+    }
+    return out;
+}
+using image_set = nnp::dataset<nnp::features<1, 2, 3>, nnp::classes<3>>;
+}  // namespace
+
+TEST_CASE("load_npy: float32, float64, uint8 features; C and Fortran order; integer labels") {
+    temp_dir dir;
+    std::vector<float> x(4 * 6);
+    std::iota(x.begin(), x.end(), 0.0f);  // sample r, pixel (h, w): 6r + 3h + w
+    const std::string y = dir.write("y.npy", npy_bytes<std::uint8_t>("|u1", "(4,)", {0, 2, 1, 2}));
+    const auto c = nnp::load_npy<nnp::features<1, 2, 3>, nnp::classes<3>>(
+        dir.write("x.npy", npy_bytes("<f4", "(4, 1, 2, 3)", x)), y);
+    REQUIRE(c.size() == 4);
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(c.x.data()[i] == x[i]);
+    CHECK(c.y == std::vector<int>{0, 2, 1, 2});
+
+    // The same array stored in Fortran order as float64, and big-endian: the same data set.
+    std::vector<double> f(x.size());
+    for (std::size_t r = 0; r < 4; ++r)
+        for (std::size_t h = 0; h < 2; ++h)
+            for (std::size_t w = 0; w < 3; ++w) f[r + 4 * (h + 2 * w)] = x[6 * r + 3 * h + w];
+    for (bool big : {false, true}) {
+        const auto fo = nnp::load_npy<nnp::features<1, 2, 3>, nnp::classes<3>>(
+            dir.write("f.npy", npy_bytes(big ? ">f8" : "<f8", "(4, 1, 2, 3)", f, true, big)), y);
+        CHECK(fo.x == c.x);
+    }
+    // Flat rows of C*H*W uint8 values, int64 labels of shape (N, 1), a version-2.0 header.
+    std::vector<std::uint8_t> u(x.begin(), x.end());
+    const auto flat = nnp::load_npy<nnp::features<1, 2, 3>, nnp::classes<3>>(
+        dir.write("u.npy", npy_bytes("|u1", "(4, 6)", u, false, false, 2)),
+        dir.write("y64.npy", npy_bytes<std::int64_t>("<i8", "(4, 1)", {0, 2, 1, 2})));
+    CHECK(flat.x == c.x);
+    CHECK(flat.y == c.y);
+    // Regression targets.
+    const auto reg = nnp::load_npy<nnp::features<6>, nnp::targets<2>>(
+        dir.write("xr.npy", npy_bytes("<f4", "(4, 6)", x)),
+        dir.write("yr.npy", npy_bytes<float>("<f4", "(4, 2)", {1, 2, 3, 4, 5, 6, 7, 8})));
+    CHECK(reg.y(3, 1) == 8.0f);
+}
+
+TEST_CASE("load_npy: errors name the file and the expected against the actual shape or dtype") {
+    temp_dir dir;
+    std::vector<float> x(4 * 6, 1.0f);
+    const std::string y = dir.write("y.npy", npy_bytes<std::uint8_t>("|u1", "(4,)", {0, 2, 1, 2}));
+    const std::string good = dir.write("x.npy", npy_bytes("<f4", "(4, 1, 2, 3)", x));
+    auto load = [&](const std::string& xp, const std::string& yp) { return nnp::load_npy<nnp::features<1, 2, 3>, nnp::classes<3>>(xp, yp); };
+    auto says = [&](const std::string& xp, const std::string& yp, std::initializer_list<const char*> parts) {
+        const std::string msg = data_error_of([&] { load(xp, yp); });
+        INFO(msg);
+        for (const char* p : parts) CHECK(contains(msg, p));
+    };
+    // H x W x C saved where C x H x W is declared
+    const std::string hwc = dir.write("hwc.npy", npy_bytes("<f4", "(4, 2, 3, 1)", x));
+    says(hwc, y, {hwc.c_str(), "shape (4, 2, 3, 1) does not fit features<1, 2, 3>: expected (N, 1, 2, 3) or (N, 6)"});
+    const std::string ints = dir.write("i.npy", npy_bytes<std::int32_t>("<i4", "(4, 6)", std::vector<std::int32_t>(24, 1)));
+    says(ints, y, {ints.c_str(), "dtype int32 for features<1, 2, 3>: expected float32, float64 or uint8"});
+    const std::string complex = dir.write("c.npy", npy_bytes<double>("<c8", "(4, 6)", std::vector<double>(24)));
+    says(complex, y, {complex.c_str(), "unsupported dtype '<c8'"});
+    const std::string cut = dir.write("cut.npy", npy_bytes("<f4", "(4, 1, 2, 3)", x).substr(0, 64 + 90));
+    says(cut, y, {cut.c_str(), "shape (4, 1, 2, 3) of float32 needs 96 bytes of data, the file holds 90"});
+    const std::string text = dir.write("x.csv", "1,2,3\n");
+    says(text, y, {text.c_str(), "not a .npy file"});
+    says(dir.path.string() + "/none.npy", y, {"none.npy: file not found"});
+    // labels
+    const std::string fy = dir.write("fy.npy", npy_bytes<float>("<f4", "(4,)", {0, 1, 2, 1}));
+    says(good, fy, {fy.c_str(), "dtype float32 for classes<3>: expected an integer dtype"});
+    const std::string y2 = dir.write("y2.npy", npy_bytes<std::uint8_t>("|u1", "(2, 2)", {0, 1, 2, 1}));
+    says(good, y2, {y2.c_str(), "shape (2, 2) does not fit classes<3>: expected (N,) or (N, 1)"});
+    const std::string y3 = dir.write("y3.npy", npy_bytes<std::uint8_t>("|u1", "(3,)", {0, 1, 2}));
+    says(good, y3, {"holds 4 samples but", "holds 3 labels"});
+    const std::string big = dir.write("big.npy", npy_bytes<std::uint8_t>("|u1", "(4,)", {0, 1, 3, 1}));
+    says(good, big, {big.c_str(), "label 3 of sample 2 is out of range [0, 3)"});
+    // nothing half-loaded: the caller's data set is untouched by a failed load
+    image_set ds = load(good, y);
+    try {
+        ds = load(good, big);
+    } catch (const nnp::data_error&) {
+    }
+    CHECK(ds.size() == 4);
+    CHECK(ds.y[2] == 1);
 }

@@ -45,7 +45,13 @@ constexpr auto digits_residual = input<64> | dense<64> | relu | named<"trunk"> |
 //  node:  0 input, 1 dense<64>, 2 relu "trunk", 3 dense<64>, 4 relu, 5 dense<64>, 6 add,
 //         7 relu, 8 dense<10>
 
+constexpr auto digits_cnn = input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu | max_pool2d<2> |
+                           conv2d<16, 3, same_padding> | relu | global_avg_pool | dense<10>;
+//  node:  0 input, 1 conv2d, 2 batch_norm, 3 relu, 4 max_pool2d, 5 conv2d, 6 relu, 7 global_avg_pool,
+//         8 dense<10>
+
 using iris_data = data_spec<features<4>, classes<3>>;
+using image_data = data_spec<features<1, 8, 8>, classes<10>>;
 using digits_data = data_spec<features<64>, classes<10>>;
 
 const dataset<features<4>, classes<3>>& iris() {
@@ -57,10 +63,22 @@ const dataset<features<64>, classes<10>>& digits() {
     return d;
 }
 
+const dataset<features<1, 8, 8>, classes<10>>& digit_images() {
+    static const auto d = load_csv<features<1, 8, 8>, classes<10>>(NNP_SOURCE_DIR "/examples/data/digits.csv");
+    return d;
+}
+
 const auto iris_pipe = pipeline(iris_data{}, iris_mlp, softmax_cross_entropy, adam{.lr = 1e-2})
                            .transform(standardised);
 const auto digits_pipe =
     pipeline(digits_data{}, digits_residual, softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+
+// The CNN pipeline with another network (same data, loss, optimiser and transform).
+template <class G>
+auto cnn_pipe(const G& net) {
+    return pipeline(image_data{}, net, softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+}
+const auto digits_cnn_pipe = cnn_pipe(digits_cnn);
 
 // ---- bugs: nnp::bugs holds them, written as a user would write them ----------------------
 using bugs::batch_centre;
@@ -102,6 +120,71 @@ TEST_CASE("healthy digits residual MLP: every check passes for 20 seeds") {
         CAPTURE(s);
         NNP_CHECK_PROBES(digits_pipe, digits(), probe_options{.run_seed = seed{s}});
     }
+}
+
+TEST_CASE("healthy digits CNN: all four checks and the two image checks pass for 20 seeds") {
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        CAPTURE(s);
+        const probe_options o{.run_seed = seed{s}};
+        NNP_CHECK_PROBES(digits_cnn_pipe, digit_images(), o);
+        NNP_CHECK(positions_reach_output(digits_cnn_pipe, digit_images(), o));
+        NNP_CHECK(transforms_keep_layout(digits_cnn_pipe, digit_images(), o));
+    }
+    // and the flat pipelines keep their layout too
+    NNP_CHECK(transforms_keep_layout(iris_pipe, iris()));
+    NNP_CHECK(transforms_keep_layout(digits_pipe, digits()));
+    NNP_CHECK(positions_reach_output(iris_pipe, iris()));
+}
+
+TEST_CASE("digits CNN, bug 2: H x W x C rows fed as C x H x W (the axes transposed)") {
+    const auto bug = digits_cnn_pipe.transform(bugs::hwc_read_as_cwh<1, 8, 8>{});
+    expect_red([&] { return transforms_keep_layout(bug, digit_images()); }, "transforms_keep_layout",
+               {"transform 2 of 2 (nnp::bugs::hwc_read_as_cwh<1ul, 8ul, 8ul>)", "moves features",
+                "H x W x C data read as C x H x W"});
+    // applied before standardising, it is the first of two
+    const auto first = pipeline(image_data{}, digits_cnn, softmax_cross_entropy, adam{.lr = 1e-2})
+                           .transform(bugs::hwc_read_as_cwh<1, 8, 8>{})
+                           .transform(standardised);
+    expect_red([&] { return transforms_keep_layout(first, digit_images()); }, "transforms_keep_layout",
+               {"transform 1 of 2", "feature 1 (channel 0, row 0, column 1) now holds what feature 8 "
+                                    "(channel 0, row 1, column 0) held"});
+}
+
+TEST_CASE("digits CNN, bug 1: a reshape before the dense head mixes the batch axis with the features") {
+    const auto bug = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu | max_pool2d<2> |
+                              conv2d<16, 3, same_padding> | relu | global_avg_pool | bugs::batch_mixing_reshape{} |
+                              dense<10>);
+    expect_red([&] { return batch_invariance(bug, digit_images()); }, "batch_invariance",
+               {"first node whose output diverges is node 8 batch_mixing_reshape"});
+}
+
+TEST_CASE("digits CNN: a pooling stride that drops half the image") {
+    const auto bug = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu |
+                              max_pool2d<2, stride<4>> | conv2d<16, 3, same_padding> | relu | global_avg_pool |
+                              dense<10>);
+    expect_red([&] { return positions_reach_output(bug, digit_images()); }, "positions_reach_output",
+               {"48 of the 64 positions of node 3 relu (8x8x8) never change the output",
+                "the first at row 0, column 2", "node 4 max_pool2d<2, stride 4> takes that output"});
+}
+
+TEST_CASE("digits CNN, bugs 5 and 6: a frozen conv layer, a bypassed one") {
+    const auto frozen = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu | max_pool2d<2> |
+                                 conv2d<16, 3, same_padding>.frozen() | relu | global_avg_pool | dense<10>);
+    expect_red([&] { return all_layers_change(frozen, digit_images()); }, "all_layers_change",
+               {"node 5 conv2d<16, 3x3, same> weight", "frozen"});
+    const auto bypassed = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu |
+                                   max_pool2d<2> | bugs::bypassed_scale{} | conv2d<16, 3, same_padding> | relu |
+                                   global_avg_pool | dense<10>);
+    expect_red([&] { return gradients_flow(bypassed, digit_images()); }, "gradients_flow",
+               {"node 5 bypassed_scale gain"});
+}
+
+TEST_CASE("digits CNN, bug 8: the conv batch norm uses batch statistics in evaluation") {
+    const auto bug = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | bugs::batch_norm_in_train_mode{} |
+                              relu | max_pool2d<2> | conv2d<16, 3, same_padding> | relu | global_avg_pool |
+                              dense<10>);
+    expect_red([&] { return batch_invariance(bug, digit_images()); }, "batch_invariance",
+               {"first node whose output diverges is node 2 batch_norm_in_train_mode"});
 }
 
 TEST_CASE("healthy variants pass too: mini-batches, batch norm, dropout, double") {

@@ -195,6 +195,17 @@ public:
         backward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
     }
 
+    // For probes that edit what a node passed on and watch what follows: node i's output
+    // buffer (i > 0; node 0's output is the caller's batch), and a forward pass of the nodes
+    // after node `first` on the outputs stored now (after a forward pass of the same batch).
+    matrix<T>& output_buffer(std::size_t i) { return out_.at(i); }
+    const matrix<T>& forward_after(std::size_t first, mode m = mode::eval) {
+        last_mode_ = m;
+        context ctx{m, &pass_rng_};
+        forward_nodes_after(first, ctx, std::make_index_sequence<node_count - 1>{});
+        return out_[node_count - 1];
+    }
+
     // Compute d loss / d input as well (off by default: it costs a matrix product).
     void enable_input_gradient(bool on = true) { input_gradient_ = on; }
 
@@ -318,6 +329,10 @@ private:
     template <std::size_t... K>
     void forward_nodes(context& ctx, std::index_sequence<K...>) {
         (forward_node<K + 1>(ctx), ...);
+    }
+    template <std::size_t... K>
+    void forward_nodes_after(std::size_t first, context& ctx, std::index_sequence<K...>) {
+        ((K + 1 > first ? forward_node<K + 1>(ctx) : void()), ...);
     }
     template <std::size_t I>
     void forward_node(context& ctx) {

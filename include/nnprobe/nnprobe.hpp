@@ -13,4 +13,5 @@
 
 #include "dataset.hpp"
 #include "csv.hpp"
+#include "npy.hpp"
 #include "loss.hpp"

@@ -14,3 +14,5 @@
 
 #include "probes/after_a_failed_check.hpp"
 #include "probes/suite.hpp"
+#include "probes/positions_reach_output.hpp"
+#include "probes/transforms_keep_layout.hpp"

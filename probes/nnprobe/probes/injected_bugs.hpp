@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <nnprobe/pipeline.hpp>
+#include <nnprobe/layers/normalisation.hpp>
 
 namespace nnp::bugs {
 
@@ -97,6 +98,60 @@ struct batch_centre {
                 m /= static_cast<T>(rows);
                 for (std::size_t r = 0; r < rows; ++r) b(r, c) = a(r, c) - m;
             }
+        }
+    };
+};
+
+// Bug class 2 on images: meant to turn rows stored H x W x C into the C x H x W the network
+// takes, it permutes the axes as (C, W, H): every image is transposed. Shapes still fit.
+template <std::size_t C, std::size_t H, std::size_t W>
+struct hwc_read_as_cwh {
+    void operator()(matrix<float>& x) const {
+        std::vector<float> img(C * H * W);
+        for (std::size_t r = 0; r < x.shape()[0]; ++r) {
+            float* row = x.data() + r * img.size();
+            std::copy(row, row + img.size(), img.begin());
+            for (std::size_t c = 0; c < C; ++c)
+                for (std::size_t h = 0; h < H; ++h)
+                    for (std::size_t w = 0; w < W; ++w)
+                        row[(c * H + h) * W + w] = img[(w * H + h) * C + c];  // BUG: (h * W + w) * C + c
+        }
+    }
+};
+
+// Bug class 1 inside the network: a reshape before the dense head that reads the batch's
+// buffer as features x samples, mixing the batch axis with the feature axis.
+struct batch_mixing_reshape {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "batch_mixing_reshape"; }
+    template <class T, class In>
+    struct impl {
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {
+            const std::size_t n = x.shape()[0], f = x.shape()[1];
+            for (std::size_t r = 0; r < n; ++r)
+                for (std::size_t j = 0; j < f; ++j) y.data()[r * f + j] = x.data()[j * n + r];  // BUG
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx, context&) {
+            if (!dx) return;
+            const std::size_t n = dy.shape()[0], f = dy.shape()[1];
+            for (std::size_t r = 0; r < n; ++r)
+                for (std::size_t j = 0; j < f; ++j) dx->data()[j * n + r] = dy.data()[r * f + j];
+        }
+    };
+};
+
+// Bug class 8 on images: a batch norm that keeps normalising with the batch's statistics in
+// evaluation mode.
+struct batch_norm_in_train_mode : batch_norm_t {
+    static std::string describe() { return "batch_norm_in_train_mode"; }
+    template <class T, class In>
+    struct impl : batch_norm_t::impl<T, In> {
+        void forward(const matrix<T>& x, matrix<T>& y, context& ctx) {
+            context always_train = ctx;
+            always_train.pass = mode::train;  // BUG: ignores the mode
+            batch_norm_t::impl<T, In>::forward(x, y, always_train);
         }
     };
 };
