@@ -708,7 +708,8 @@ TEST_CASE("load_npy: errors name the file and the expected against the actual sh
     says(ints, y, {ints.c_str(), "dtype int32 for features<1, 2, 3>: expected float32, float64 or uint8"});
     const std::string complex = dir.write("c.npy", npy_bytes<double>("<c8", "(4, 6)", std::vector<double>(24)));
     says(complex, y, {complex.c_str(), "unsupported dtype '<c8'"});
-    const std::string cut = dir.write("cut.npy", npy_bytes("<f4", "(4, 1, 2, 3)", x).substr(0, 64 + 90));
+    const std::string whole = npy_bytes("<f4", "(4, 1, 2, 3)", x);
+    const std::string cut = dir.write("cut.npy", whole.substr(0, whole.size() - 6));
     says(cut, y, {cut.c_str(), "shape (4, 1, 2, 3) of float32 needs 96 bytes of data, the file holds 90"});
     const std::string text = dir.write("x.csv", "1,2,3\n");
     says(text, y, {text.c_str(), "not a .npy file"});
