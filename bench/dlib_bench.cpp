@@ -172,6 +172,88 @@ result time_training(const std::string& id, const case_data& c, const fields& f,
     return res;
 }
 
+// ---- W5, W6: the CNNs -------------------------------------------------------------------
+
+// conv 3x3 (padding P), relu, max pool 2, conv 3x3, relu, global average pool, dense C.
+template <long N, long P, class S>
+using conv3 = dlib::add_layer<dlib::con_<N, 3, 3, 1, 1, P, P>, S>;
+template <long C1, long C2, long P, unsigned long C>
+using cnn = dlib::loss_multiclass_log<dlib::fc<C, dlib::avg_pool_everything<dlib::relu<conv3<C2, P,
+            dlib::max_pool<2, 2, 2, 2, dlib::relu<conv3<C1, P, dlib::input<dlib::matrix<float>>>>>>>>>>;
+
+struct cnn_case {
+    std::size_t rows = 0, channels = 0, height = 0, width = 0, c1 = 0, c2 = 0, classes = 0;
+    std::vector<float> x;
+    std::vector<unsigned long> y;
+    std::vector<std::vector<float>> params;  // conv1 w (c1, C, 3, 3), b, conv2 w, b, dense w (in x out), b
+};
+
+cnn_case load_cnn_case(const std::string& dir, const fields& f) {
+    auto num = [&](const char* k) { return std::stoul(f.at(k)); };
+    cnn_case c;
+    c.rows = num("rows");
+    c.channels = num("channels");
+    c.height = num("height");
+    c.width = num("width");
+    c.c1 = num("c1");
+    c.c2 = num("c2");
+    c.classes = num("classes");
+    c.x = read_raw<float>(dir + "/" + f.at("x"), c.rows * c.channels * c.height * c.width);
+    const auto y = read_raw<std::int32_t>(dir + "/" + f.at("y"), c.rows);
+    c.y.assign(y.begin(), y.end());
+    const std::size_t sizes[] = {c.c1 * c.channels * 9, c.c1, c.c2 * c.c1 * 9, c.c2, c.c2 * c.classes, c.classes};
+    for (std::size_t k = 0; k < 6; ++k)
+        c.params.push_back(read_raw<float>(dir + "/" + f.at("p" + std::to_string(k)), sizes[k]));
+    return c;
+}
+
+// A dlib con_ layer stores its filters (out, in, rows, cols) and then the biases in one
+// tensor: PyTorch's layout, and nnprobe's.
+template <class Layer>
+void set_params(Layer& l, const std::vector<float>& w, const std::vector<float>& b) {
+    dlib::tensor& p = l.layer_details().get_layer_params();
+    if (p.size() != w.size() + b.size()) throw std::runtime_error("dlib parameter size mismatch");
+    std::copy(w.begin(), w.end(), p.host());
+    std::copy(b.begin(), b.end(), p.host() + w.size());
+}
+
+template <long C1, long C2, long P, unsigned long C, class Solver>
+result time_cnn(const std::string& id, const cnn_case& c, const fields& f, std::size_t steps, std::size_t runs) {
+    if (c.c1 != C1 || c.c2 != C2 || c.classes != C) throw std::runtime_error(id + ": network shape mismatch");
+    const double lr = std::stod(f.at("lr"));
+    result res;
+    res.id = id;
+    res.steps = steps;
+    // The batch as one tensor (N, C, H, W), built directly: dlib's input layer takes one channel.
+    dlib::resizable_tensor x(static_cast<long>(c.rows), static_cast<long>(c.channels),
+                             static_cast<long>(c.height), static_cast<long>(c.width));
+    std::copy(c.x.begin(), c.x.end(), x.host());
+    auto one_run = [&](std::size_t n, bool timed) {
+        using net_type = cnn<C1, C2, P, C>;
+        net_type net;
+        net.subnet().forward(x);  // allocates the parameters, then overwritten
+        set_params(dlib::layer<7>(net), c.params[0], c.params[1]);  // conv 1
+        set_params(dlib::layer<4>(net), c.params[2], c.params[3]);  // conv 2
+        set_params(dlib::layer<1>(net), c.params[4], c.params[5]);  // fc
+        std::vector<Solver> solvers(net_type::num_computational_layers, make_solver<Solver>());
+        double loss = 0;
+        const auto t0 = clock_type::now();
+        for (std::size_t k = 0; k < n; ++k) {
+            loss = net.compute_parameter_gradients(x, c.y.begin());
+            net.update_parameters(solvers, lr);
+        }
+        const auto t1 = clock_type::now();
+        if (timed) {
+            res.us.push_back(micros(t1 - t0) / static_cast<double>(n));
+            res.final_loss = loss;
+            res.accuracy = accuracy(net, x, c.y);
+        }
+    };
+    one_run(std::min<std::size_t>(steps, 5), false);  // warm-up
+    for (std::size_t r = 0; r < runs; ++r) one_run(steps, true);
+    return res;
+}
+
 // ---- W4 --------------------------------------------------------------------------------
 
 // What nnprobe's recorders keep per parameter tensor and step.
@@ -422,6 +504,14 @@ int main(int argc, char** argv) {
         if (wanted("W3")) {
             const auto& f = man.at("W3");
             print_json(time_training<256, 10, dlib::sgd>("W3", load_case(dir, f, f), f, steps_of(f), runs), "us/step");
+        }
+        if (wanted("W5") && man.count("W5")) {
+            const auto& f = man.at("W5");
+            print_json(time_cnn<8, 16, 1, 10, dlib::adam>("W5", load_cnn_case(dir, f), f, steps_of(f), runs), "us/step");
+        }
+        if (wanted("W6") && man.count("W6")) {
+            const auto& f = man.at("W6");
+            print_json(time_cnn<32, 64, 0, 10, dlib::sgd>("W6", load_cnn_case(dir, f), f, steps_of(f), runs), "us/step");
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dlib_bench: %s\n", e.what());

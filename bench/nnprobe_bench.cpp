@@ -144,6 +144,11 @@ void export_all(const std::string& dir, const std::string& data_dir) {
     man << head(W[0], 16, 3) << export_case(dir, "W1", bench::w1_net, d1, W[0].seed) << "\n";
     man << head(W[1], 128, 10) << export_case(dir, "W2", bench::w2_net, d2, W[1].seed) << "\n";
     man << head(W[2], 256, 10) << export_case(dir, "W3", bench::w3_net, d3, W[2].seed) << "\n";
+    // W5, W6: the CNNs. Conv weights are PyTorch's (out, in, 3, 3), row-major, then the bias.
+    man << head(W[4], 0, 10) << " cnn 1 channels 1 height 8 width 8 c1 8 c2 16 pad 1"
+        << export_case(dir, "W5", bench::w5_net, bench::w5_data(data_dir), W[4].seed) << "\n";
+    man << head(W[5], 0, 10) << " cnn 1 channels 3 height 32 width 32 c1 32 c2 64 pad 0"
+        << export_case(dir, "W6", bench::w6_net, bench::w6_data(), W[5].seed) << "\n";
     // W4: the recorded run is W1's data and weights; the invariance part is the probe's own
     // subset, model (run seed 1), warm-up and shuffle, exactly as batch_invariance builds them.
     const nnp::probe_options o{};
@@ -248,6 +253,16 @@ int main(int argc, char** argv) {
         if (wanted("W3")) {
             results.push_back(time_training(W[2], bench::w3_net, bench::w3_data(),
                                             nnp::sgd{.lr = W[2].lr}, steps_of(W[2]), runs));
+            print_json(results.back(), "us/step");
+        }
+        if (wanted("W5")) {
+            results.push_back(time_training(W[4], bench::w5_net, bench::w5_data(data_dir),
+                                            nnp::adam{.lr = W[4].lr}, steps_of(W[4]), runs));
+            print_json(results.back(), "us/step");
+        }
+        if (wanted("W6")) {
+            results.push_back(time_training(W[5], bench::w6_net, bench::w6_data(),
+                                            nnp::sgd{.lr = W[5].lr}, steps_of(W[5]), runs));
             print_json(results.back(), "us/step");
         }
         if (!smoke) return 0;

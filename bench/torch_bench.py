@@ -76,6 +76,34 @@ class Case:
         return m
 
 
+class CnnCase:
+    """W5/W6: conv 3x3, relu, max pool 2, conv 3x3, relu, global average pool, dense."""
+
+    def __init__(self, d, f):
+        self.rows, self.features = int(f["rows"]), int(f["features"])
+        self.c, self.h, self.w = int(f["channels"]), int(f["height"]), int(f["width"])
+        self.c1, self.c2, self.pad, self.classes = int(f["c1"]), int(f["c2"]), int(f["pad"]), int(f["classes"])
+        self.x = raw(os.path.join(d, f["x"]), torch.float32, (self.rows, self.c, self.h, self.w))
+        self.y = raw(os.path.join(d, f["y"]), torch.int32, (self.rows,)).long()
+        shapes = [(self.c1, self.c, 3, 3), (self.c1,), (self.c2, self.c1, 3, 3), (self.c2,),
+                  (self.c2, self.classes), (self.classes,)]
+        self.params = [raw(os.path.join(d, f["p%d" % k]), torch.float32, s) for k, s in enumerate(shapes)]
+
+    def model(self):
+        nn = torch.nn
+        m = nn.Sequential(nn.Conv2d(self.c, self.c1, 3, padding=self.pad), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(self.c1, self.c2, 3, padding=self.pad), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(self.c2, self.classes))
+        with torch.no_grad():
+            m[0].weight.copy_(self.params[0])
+            m[0].bias.copy_(self.params[1])
+            m[3].weight.copy_(self.params[2])
+            m[3].bias.copy_(self.params[3])
+            m[7].weight.copy_(self.params[4].t())
+            m[7].bias.copy_(self.params[5])
+        return m
+
+
 def optimiser(name, params, lr):
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
@@ -246,6 +274,10 @@ def main():
     if wanted("W3"):
         f = man["W3"]
         emit(time_training("W3", Case(a.data, f, f), f, steps(f), runs))
+    for wid in ("W5", "W6"):
+        if wanted(wid) and wid in man:
+            f = man[wid]
+            emit(time_training(wid, CnnCase(a.data, f), f, steps(f), runs))
 
 
 if __name__ == "__main__":

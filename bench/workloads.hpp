@@ -14,10 +14,19 @@ namespace bench {
 using iris_ds = nnp::dataset<nnp::features<4>, nnp::classes<3>>;
 using digits_ds = nnp::dataset<nnp::features<64>, nnp::classes<10>>;
 using synth_ds = nnp::dataset<nnp::features<784>, nnp::classes<10>>;
+using digit_images_ds = nnp::dataset<nnp::features<1, 8, 8>, nnp::classes<10>>;
+using synth_images_ds = nnp::dataset<nnp::features<3, 32, 32>, nnp::classes<10>>;
 
 inline constexpr auto w1_net = nnp::input<4> | nnp::dense<16> | nnp::relu | nnp::dense<3>;
 inline constexpr auto w2_net = nnp::input<64> | nnp::dense<128> | nnp::relu | nnp::dense<10>;
 inline constexpr auto w3_net = nnp::input<784> | nnp::dense<256> | nnp::relu | nnp::dense<10>;
+// The CNNs: conv 3x3 (same padding in W5, none in W6), relu, max pool 2, conv 3x3, relu,
+// global average pool, dense.
+inline constexpr auto w5_net = nnp::input<1, 8, 8> | nnp::conv2d<8, 3, nnp::same_padding> | nnp::relu |
+                               nnp::max_pool2d<2> | nnp::conv2d<16, 3, nnp::same_padding> | nnp::relu |
+                               nnp::global_avg_pool | nnp::dense<10>;
+inline constexpr auto w6_net = nnp::input<3, 32, 32> | nnp::conv2d<32, 3> | nnp::relu | nnp::max_pool2d<2> |
+                               nnp::conv2d<64, 3> | nnp::relu | nnp::global_avg_pool | nnp::dense<10>;
 
 // What every implementation must do for one workload.
 struct workload {
@@ -37,6 +46,8 @@ inline constexpr workload workloads[] = {
     {"W2", 500, 20, 3, "adam", 1e-3},
     {"W3", 200, 10, 11, "sgd", 1e-2},
     {"W4", 40, 1, 7, "adam", 1e-2},
+    {"W5", 500, 20, 3, "adam", 1e-3},
+    {"W6", 40, 3, 13, "sgd", 1e-2},
 };
 inline constexpr std::size_t w4_train_steps = 20;
 
@@ -73,6 +84,30 @@ inline synth_ds w3_data() {
         d.y[i] = static_cast<int>(i % c);
         for (std::size_t j = 0; j < f; ++j)
             d.x(i, j) = mu[(i % c) * f + j] + static_cast<float>(r.normal());
+    }
+    return d;
+}
+
+// W5: the first 64 digits as 1 x 8 x 8 images, standardised on themselves.
+inline digit_images_ds w5_data(const std::string& data_dir) {
+    auto d = nnp::take(nnp::load_csv<nnp::features<1, 8, 8>, nnp::classes<10>>(data_dir + "/digits.csv"), 64);
+    nnp::standardise(d);
+    return d;
+}
+
+// W6: 32 synthetic 3 x 32 x 32 images, 10 classes (label i % 10), each a class centroid plus
+// unit noise, from a seeded nnp::rng.
+inline synth_images_ds w6_data() {
+    constexpr std::size_t n = 32, f = 3 * 32 * 32, c = 10;
+    nnp::rng r(nnp::seed{2025});
+    std::vector<float> mu(c * f);
+    for (auto& v : mu) v = static_cast<float>(0.5 * r.normal());
+    synth_images_ds d;
+    d.x = nnp::matrix<float>(std::array<std::size_t, 2>{n, f});
+    d.y.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        d.y[i] = static_cast<int>(i % c);
+        for (std::size_t j = 0; j < f; ++j) d.x(i, j) = mu[(i % c) * f + j] + static_cast<float>(r.normal());
     }
     return d;
 }
