@@ -231,6 +231,10 @@ result time_cnn(const std::string& id, const cnn_case& c, const fields& f, std::
     auto one_run = [&](std::size_t n, bool timed) {
         using net_type = cnn<C1, C2, P, C>;
         net_type net;
+        // dlib's input layer must have made a tensor once before the network runs on one.
+        std::vector<dlib::matrix<float>> one(1, dlib::matrix<float>(static_cast<long>(c.height), static_cast<long>(c.width)));
+        dlib::resizable_tensor unused;
+        net.to_tensor(one.begin(), one.end(), unused);
         net.subnet().forward(x);  // allocates the parameters, then overwritten
         set_params(dlib::layer<7>(net), c.params[0], c.params[1]);  // conv 1
         set_params(dlib::layer<4>(net), c.params[2], c.params[3]);  // conv 2

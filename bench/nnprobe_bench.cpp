@@ -181,6 +181,8 @@ constexpr expectation expected[] = {
     {"W2", 1.08633053, 49.0 / 64},
     {"W3", 1.13858581, 52.0 / 64},
     {"W4", 0.373093396, 27.0 / 32},
+    {"W5", 2.32535195, 4.0 / 64},
+    {"W6", 2.74465966, 7.0 / 32},
 };
 
 void print_json(const result& r, const char* unit) {
