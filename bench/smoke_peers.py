@@ -41,7 +41,7 @@ def main():
                 rows[t[0]] = int(dict(zip(t[1::2], t[2::2]))["rows"])
         rc, out, err = run([nnprobe_bench, "--smoke"])
         ref = json_lines(out)
-        if rc or len(ref) != 4:
+        if rc or set(ref) != {w for w in rows if w != "W4inv"}:  # a result per exported workload
             print("nnprobe_bench --smoke failed:\n" + out + err)
             return 1
         peers = []
