@@ -386,9 +386,9 @@ TEST_CASE("gradcheck: per-channel batch_norm, dropout, add and concat on images"
 
 TEST_CASE("gradcheck: a whole CNN, per node") {
     constexpr auto net = nnp::input<1, 6, 6> | nnp::conv2d<3, 3, nnp::same_padding> | nnp::batch_norm |
-                         nnp::tanh | nnp::named<"a"> | nnp::conv2d<3, 3, nnp::padding<1>> | nnp::tanh |
+                         nnp::tanh_act | nnp::named<"a"> | nnp::conv2d<3, 3, nnp::padding<1>> | nnp::tanh_act |
                          nnp::add<"a"> | nnp::max_pool2d<2> | nnp::conv2d<4, 2, nnp::stride<1>> |
-                         nnp::tanh | nnp::avg_pool2d<2> | nnp::global_avg_pool | nnp::dense<3>;
+                         nnp::tanh_act | nnp::avg_pool2d<2> | nnp::global_avg_pool | nnp::dense<3>;
     auto m = nnp::make_model<double>(net, nnp::seed{3});
     nnp::rng gen(11);
     matrix<double> x = matrix<double>({3, 36}, 0.0);

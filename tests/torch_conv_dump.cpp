@@ -67,7 +67,7 @@ int main() {
                              input<2, 7, 6> | conv2d<3, 3, same_padding> | relu | max_pool2d<2> | flatten | dense<4>,
                              {"conv 3 3 1 same same 1 1", "relu", "maxpool 2 2", "flatten", "dense 4"}, 5, 2, none));
     cases.push_back(run_case("even kernel same, overlapping avg pool",
-                             input<2, 7, 6> | conv2d<3, 2, same_padding> | nnp::tanh | avg_pool2d<2, stride<1>> |
+                             input<2, 7, 6> | conv2d<3, 2, same_padding> | nnp::tanh_act | avg_pool2d<2, stride<1>> |
                                  flatten | dense<4>,
                              {"conv 3 2 1 same same 1 1", "tanh", "avgpool 2 1", "flatten", "dense 4"}, 4, 3, none));
     cases.push_back(run_case("strided dilated conv, batch norm, max pool 3/2, global pool",
