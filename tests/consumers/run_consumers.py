@@ -103,7 +103,8 @@ def route_cmake(src, build_root, work):
     _, prefix = install(build_root, work / "root")
     shutil.copy(HERE / "CMakeLists.txt", work / "CMakeLists.txt")
     shutil.copy(HERE / "consumer.cpp", work / "consumer.cpp")
-    run(["cmake", "-S", str(work), "-B", str(work / "b"), f"-DCMAKE_PREFIX_PATH={prefix}",
+    # Ninja, not CMake's default Makefiles: run.sh installs ninja, and a bare Debian has no make.
+    run(["cmake", "-G", "Ninja", "-S", str(work), "-B", str(work / "b"), f"-DCMAKE_PREFIX_PATH={prefix}",
          "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"])
     run(["cmake", "--build", str(work / "b")])
     check_flag((work / "b" / "compile_commands.json").read_text(), "CMake nnprobe::nnprobe")
