@@ -138,6 +138,26 @@ Solver make_solver() {
     else return dlib::sgd(0.0f, 0.0f);
 }
 
+// `n` full-batch steps of `net` on (x, labels); with `res`, the step time, final loss and
+// accuracy are recorded in it. Shared by the MLP and CNN workloads.
+template <class Solver, class Net, class Labels>
+void train_steps(Net& net, const dlib::resizable_tensor& x, const Labels& labels, std::size_t n, double lr,
+                 result* res) {
+    std::vector<Solver> solvers(Net::num_computational_layers, make_solver<Solver>());
+    double loss = 0;
+    const auto t0 = clock_type::now();
+    for (std::size_t k = 0; k < n; ++k) {
+        loss = net.compute_parameter_gradients(x, labels.begin());
+        net.update_parameters(solvers, lr);
+    }
+    const auto t1 = clock_type::now();
+    if (res) {
+        res->us.push_back(micros(t1 - t0) / static_cast<double>(n));
+        res->final_loss = loss;
+        res->accuracy = accuracy(net, x, labels);
+    }
+}
+
 // W1-W3: `runs` runs of `steps` full-batch steps from the exported initial weights.
 template <unsigned long H, unsigned long C, class Solver>
 result time_training(const std::string& id, const case_data& c, const fields& f, std::size_t steps,
@@ -153,19 +173,7 @@ result time_training(const std::string& id, const case_data& c, const fields& f,
         dlib::resizable_tensor x;
         to_tensor(net, c, all_rows(c), x);
         init_net(net, c, x);
-        std::vector<Solver> solvers(net_type::num_computational_layers, make_solver<Solver>());
-        double loss = 0;
-        const auto t0 = clock_type::now();
-        for (std::size_t k = 0; k < n; ++k) {
-            loss = net.compute_parameter_gradients(x, c.y.begin());
-            net.update_parameters(solvers, lr);
-        }
-        const auto t1 = clock_type::now();
-        if (timed) {
-            res.us.push_back(micros(t1 - t0) / static_cast<double>(n));
-            res.final_loss = loss;
-            res.accuracy = accuracy(net, x, c.y);
-        }
+        train_steps<Solver>(net, x, c.y, n, lr, timed ? &res : nullptr);
     };
     one_run(std::min<std::size_t>(steps, 20), false);  // warm-up
     for (std::size_t r = 0; r < runs; ++r) one_run(steps, true);
@@ -239,19 +247,7 @@ result time_cnn(const std::string& id, const cnn_case& c, const fields& f, std::
         set_params(dlib::layer<7>(net), c.params[0], c.params[1]);  // conv 1
         set_params(dlib::layer<4>(net), c.params[2], c.params[3]);  // conv 2
         set_params(dlib::layer<1>(net), c.params[4], c.params[5]);  // fc
-        std::vector<Solver> solvers(net_type::num_computational_layers, make_solver<Solver>());
-        double loss = 0;
-        const auto t0 = clock_type::now();
-        for (std::size_t k = 0; k < n; ++k) {
-            loss = net.compute_parameter_gradients(x, c.y.begin());
-            net.update_parameters(solvers, lr);
-        }
-        const auto t1 = clock_type::now();
-        if (timed) {
-            res.us.push_back(micros(t1 - t0) / static_cast<double>(n));
-            res.final_loss = loss;
-            res.accuracy = accuracy(net, x, c.y);
-        }
+        train_steps<Solver>(net, x, c.y, n, lr, timed ? &res : nullptr);
     };
     one_run(std::min<std::size_t>(steps, 5), false);  // warm-up
     for (std::size_t r = 0; r < runs; ++r) one_run(steps, true);
