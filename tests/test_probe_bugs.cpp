@@ -1,0 +1,387 @@
+// The probes, proven the other way: each bug class of docs/design.md, injected through the
+// public API as a user would write it, turns the expected check red with a message naming the
+// right node or stage. Also: the digits CNN, the recorders and the HTML report.
+#include "probe_fixtures.hpp"
+
+TEST_SUITE("probes") {
+
+TEST_CASE("healthy digits CNN: all four checks and the two image checks pass for 20 seeds") {
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        CAPTURE(s);
+        const probe_options o{.run_seed = seed{s}};
+        NNP_CHECK_PROBES(digits_cnn_pipe, digit_images(), o);
+        NNP_CHECK(positions_reach_output(digits_cnn_pipe, digit_images(), o));
+        NNP_CHECK(transforms_keep_layout(digits_cnn_pipe, digit_images(), o));
+    }
+    // and the flat pipelines keep their layout too
+    NNP_CHECK(transforms_keep_layout(iris_pipe, iris()));
+    NNP_CHECK(transforms_keep_layout(digits_pipe, digits()));
+    NNP_CHECK(positions_reach_output(iris_pipe, iris()));
+}
+
+TEST_CASE("digits CNN, bug 2: H x W x C rows fed as C x H x W (the axes transposed)") {
+    const auto bug = digits_cnn_pipe.transform(bugs::hwc_read_as_cwh<1, 8, 8>{});
+    expect_red([&] { return transforms_keep_layout(bug, digit_images()); }, "transforms_keep_layout",
+               {"transform 2 of 2 (nnp::bugs::hwc_read_as_cwh<1ul, 8ul, 8ul>)", "moves features",
+                "H x W x C data read as C x H x W"});
+    // applied before standardising, it is the first of two
+    const auto first = pipeline(image_data{}, digits_cnn, softmax_cross_entropy, adam{.lr = 1e-2})
+                           .transform(bugs::hwc_read_as_cwh<1, 8, 8>{})
+                           .transform(standardised);
+    expect_red([&] { return transforms_keep_layout(first, digit_images()); }, "transforms_keep_layout",
+               {"transform 1 of 2", "feature 1 (channel 0, row 0, column 1) now holds what feature 8 "
+                                    "(channel 0, row 1, column 0) held"});
+}
+
+TEST_CASE("digits CNN, bug 1: a reshape before the dense head mixes the batch axis with the features") {
+    const auto bug = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu | max_pool2d<2> |
+                              conv2d<16, 3, same_padding> | relu | global_avg_pool | bugs::batch_mixing_reshape{} |
+                              dense<10>);
+    expect_red([&] { return batch_invariance(bug, digit_images()); }, "batch_invariance",
+               {"first node whose output diverges is node 8 batch_mixing_reshape"});
+}
+
+TEST_CASE("digits CNN: a pooling stride that drops half the image") {
+    const auto bug = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu |
+                              max_pool2d<2, stride<4>> | conv2d<16, 3, same_padding> | relu | global_avg_pool |
+                              dense<10>);
+    expect_red([&] { return positions_reach_output(bug, digit_images()); }, "positions_reach_output",
+               {"48 of the 64 positions of node 3 relu (8x8x8) never change the output",
+                "the first at row 0, column 2", "node 4 max_pool2d<2, stride 4> takes that output"});
+}
+
+TEST_CASE("digits CNN, bugs 5 and 6: a frozen conv layer, a bypassed one") {
+    const auto frozen = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu | max_pool2d<2> |
+                                 conv2d<16, 3, same_padding>.frozen() | relu | global_avg_pool | dense<10>);
+    expect_red([&] { return all_layers_change(frozen, digit_images()); }, "all_layers_change",
+               {"node 5 conv2d<16, 3x3, same> weight", "frozen"});
+    const auto bypassed = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu |
+                                   max_pool2d<2> | bugs::bypassed_scale{} | conv2d<16, 3, same_padding> | relu |
+                                   global_avg_pool | dense<10>);
+    expect_red([&] { return gradients_flow(bypassed, digit_images()); }, "gradients_flow",
+               {"node 5 bypassed_scale gain"});
+}
+
+TEST_CASE("digits CNN, bug 8: the conv batch norm uses batch statistics in evaluation") {
+    const auto bug = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | bugs::batch_norm_in_train_mode{} |
+                              relu | max_pool2d<2> | conv2d<16, 3, same_padding> | relu | global_avg_pool |
+                              dense<10>);
+    expect_red([&] { return batch_invariance(bug, digit_images()); }, "batch_invariance",
+               {"first node whose output diverges is node 2 batch_norm_in_train_mode"});
+}
+
+TEST_CASE("bug 1: labels shuffled apart from their inputs in the batcher") {
+    const auto iris_bug = iris_pipe.batches(misaligned_batcher{});
+    const auto digits_bug = digits_pipe.batches(misaligned_batcher{});
+    expect_red([&] { return overfits(iris_bug, iris()); }, "overfits", {"labels", "stuck at chance"});
+    expect_red([&] { return overfits(digits_bug, digits()); }, "overfits", {"labels"});
+}
+
+TEST_CASE("bug 1: outputs gathered in the wrong order") {
+    expect_red([&] { return batch_invariance(iris_pipe.gathered(bugs::reversed_gather{}), iris()); },
+               "batch_invariance", {"yet every node agrees", "gather stage"});
+    expect_red([&] { return batch_invariance(digits_pipe.gathered(bugs::reversed_gather{}), digits()); },
+               "batch_invariance", {"gathered output differs"});
+    // and a gather stage that restores an order is fine
+    struct identity_gather {
+        void operator()(std::size_t rows, std::vector<std::size_t>& order) const {
+            order.resize(rows);
+            for (std::size_t i = 0; i < rows; ++i) order[i] = i;
+        }
+    };
+    NNP_CHECK_PROBES(iris_pipe.gathered(identity_gather{}), iris());
+}
+
+TEST_CASE("bug 2: a mask on the wrong axis, or one that zeroes the data") {
+    expect_red([&] { return overfits(iris_pipe.transform(wrong_axis_mask{}), iris()); }, "overfits",
+               {"not below", "zeroed by a mask"});
+    expect_red([&] { return overfits(digits_pipe.transform(wrong_axis_mask{}), digits()); }, "overfits",
+               {"not below"});
+    expect_red([&] { return overfits(iris_pipe.transform(zeroing_mask{}), iris()); }, "overfits",
+               {"stuck at chance", "ignores the input"});
+    expect_red([&] { return overfits(digits_pipe.transform(zeroing_mask{}), digits()); }, "overfits",
+               {"stuck at chance"});
+}
+
+TEST_CASE("bug 4: weights initialised to zero, or at a huge scale") {
+    const auto iris_zero = pipeline(iris_data{}, input<4> | dense<16>.init(init::zeros) | relu | dense<3>,
+                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(iris_zero, iris()); }, "gradients_flow",
+               {"node 1 dense<16> weight", "gradient is zero at step 0"});
+    const auto digits_zero =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64>.init(init::zeros) | relu |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(digits_zero, digits()); }, "gradients_flow",
+               {"node 3 dense<64> weight"});
+    const auto iris_huge = pipeline(iris_data{}, input<4> | dense<16>.init(init::normal(1e4)) | relu | dense<3>,
+                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    // init_sane names it at step 0; overfits, whose budget now extends while the loss still
+    // falls, may memorise through it (730 steps on seed 1), so it is no longer the check for it.
+    expect_red([&] { return init_sane(iris_huge, iris()); }, "init_sane", {"loss at initialisation", "too large a scale"});
+}
+
+TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::bypassed_scale{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(iris_bug, iris()); }, "gradients_flow",
+               {"node 3 bypassed_scale gain", "on the path to the loss"});
+    expect_red([&] { return all_layers_change(iris_bug, iris()); }, "all_layers_change",
+               {"node 3 bypassed_scale gain", "gradient is zero too"});
+    const auto digits_bug =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::bypassed_scale{} |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return gradients_flow(digits_bug, digits()); }, "gradients_flow",
+               {"node 5 bypassed_scale gain"});
+}
+
+TEST_CASE("bug 6: a layer frozen by mistake") {
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | dense<3>.frozen(),
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(iris_bug, iris()); }, "all_layers_change",
+               {"node 3 dense<3> weight", "frozen"});
+    const auto digits_bug =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | dense<64>.frozen() |
+                     add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(digits_bug, digits()); }, "all_layers_change",
+               {"node 5 dense<64> weight", "frozen"});
+}
+
+TEST_CASE("bug 7: the learning rate reaches only some layers") {
+    const auto iris_zero_lr = pipeline(iris_data{}, input<4> | dense<16>.lr_scale(0) | relu | dense<3>,
+                                       softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(iris_zero_lr, iris()); }, "all_layers_change",
+               {"node 1 dense<16> weight", "learning rate of zero"});
+    const auto digits_tiny_lr =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64>.lr_scale(1e-4) | relu |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return all_layers_change(digits_tiny_lr, digits()); }, "all_layers_change",
+               {"node 3 dense<64> weight", "vanishing share"});
+}
+
+TEST_CASE("bug 8: batch statistics used in evaluation mode") {
+    const auto iris_bug = pipeline(iris_data{}, input<4> | dense<16> | relu | batch_centre{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return batch_invariance(iris_bug, iris()); }, "batch_invariance",
+               {"first node whose output diverges is node 3 batch_centre", "alone"});
+    const auto digits_bug =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | dense<64> |
+                     add<"trunk"> | relu | batch_centre{} | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return batch_invariance(digits_bug, digits()); }, "batch_invariance",
+               {"node 8 batch_centre"});
+}
+
+TEST_CASE("bug 12: gradient ascent (a sign error in the optimiser's step)") {
+    expect_red([&] { return gradients_flow(iris_pipe.optimise_with(sgd{.lr = -0.1}), iris()); },
+               "gradients_flow", {"does not decrease", "gradient ascent"});
+    expect_red([&] { return gradients_flow(digits_pipe.optimise_with(sgd{.lr = -0.05}), digits()); },
+               "gradients_flow", {"does not decrease"});
+}
+
+TEST_CASE("the recorders count non-finite values per node and name the first step") {
+    matrix<float> m = detail::zero_matrix<float>(7, 9);
+    CHECK(detail::count_nonfinite(m) == 0);
+    m(6, 8) = NAN;
+    m(0, 0) = -INFINITY;
+    CHECK(detail::count_nonfinite(m) == 2);
+    m = detail::zero_matrix<float>(7, 9);
+    m(0, 0) = m(0, 1) = 3e38f;  // the sum overflows, the values are finite
+    CHECK(detail::count_nonfinite(m) == 0);
+
+    struct poison_first_sample {  // a transform that writes a NaN into sample 0
+        void operator()(matrix<float>& x) const { x(0, 0) = NAN; }
+    };
+    const auto rec = mini_run(iris_pipe.transform(poison_first_sample{}), stratified(iris(), 4, seed{1}),
+                              run_options{.run_seed = seed{1}, .steps = 3, .record = true, .snapshot_steps = {0, 2}});
+    const auto activity = rec.nodes.activity();
+    REQUIRE(activity.size() == 4);
+    CHECK(activity[0]->nonfinite_outputs == 3);  // one per step, in the input node
+    CHECK(activity[0]->first_nonfinite_step == 0);
+    CHECK(activity[1]->nonfinite_outputs > 0);   // and it spreads through dense<16>
+    CHECK(activity[2]->nonfinite_outputs == 0);  // where relu swallows it (NaN > 0 is false) ...
+    CHECK(std::isnan(rec.nodes.tensors()[0].grad_norm[0]));  // ... but not from dense<16>'s dW
+    // Through tanh the NaN reaches the loss, and the gradients are scanned too.
+    const auto tanh_pipe = pipeline(iris_data{}, input<4> | dense<16> | nnp::tanh_act | dense<3>, softmax_cross_entropy,
+                                    adam{.lr = 1e-2}).transform(poison_first_sample{});
+    const auto blown = mini_run(tanh_pipe, stratified(iris(), 4, seed{1}),
+                                run_options{.run_seed = seed{1}, .steps = 2, .record = true, .snapshot_steps = {}});
+    CHECK(std::isnan(blown.loss[0]));
+    CHECK(blown.nodes.activity()[3]->nonfinite_gradients > 0);
+    CHECK(blown.nodes.activity()[3]->first_nonfinite_step == 0);
+    CHECK(activity[0]->output_snapshots.size() == 2);
+    CHECK(activity[3]->output_snapshots[1].first == 2);
+    // the healthy pipeline records none
+    const auto clean = mini_run(iris_pipe, stratified(iris(), 4, seed{1}), run_options{.run_seed = seed{1}, .steps = 3, .record = true, .snapshot_steps = {}});
+    for (const auto* a : clean.nodes.activity()) CHECK(a->nonfinite_outputs + a->nonfinite_gradients == 0);
+    CHECK(clean.nodes.tensors().size() == 4);
+    CHECK(clean.nodes.tensors()[0].grad_norm.size() == 3);
+}
+
+TEST_CASE("a subset that cannot hold two classes is a clear error") {
+    auto one_class = take(iris(), 50);  // Iris is grouped: the first 50 are all class 0
+    CHECK_THROWS_WITH_AS(overfits(iris_pipe, one_class), doctest::Contains("at least two classes"),
+                         nnp::data_error);
+    CHECK_THROWS_WITH_AS(overfits(iris_pipe, iris(), probe_options{.per_class = 60}),
+                         doctest::Contains("class 0 has 50 samples"), nnp::data_error);
+}
+
+TEST_CASE("the HTML report: real axes, a legend per chart, zeros and NaNs marked, the failing series, the run's settings") {
+    struct poison_first_sample {  // NaN in sample 0: through tanh it reaches the loss
+        void operator()(matrix<float>& x) const { x(0, 0) = NAN; }
+    };
+    const auto bypassed = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::bypassed_scale{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    const auto poisoned = pipeline(iris_data{}, input<4> | dense<16> | tanh_act | dense<3>, softmax_cross_entropy,
+                                   adam{.lr = 1e-2}).transform(poison_first_sample{});
+    const probe_options o{.run_seed = seed{7}};
+    const std::vector<report_section> sections = {report_for("healthy", iris_pipe, iris(), o),
+                                                  report_for("bypassed layer", bypassed, iris(), o),
+                                                  report_for("NaN input", poisoned, iris(), o)};
+    const auto path = std::filesystem::temp_directory_path() / ("nnprobe-report-" + std::to_string(::getpid()) + ".html");
+    write_html_report(path.string(), "report test", sections);
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    std::filesystem::remove(path);
+    const std::string page = text.str();
+
+    auto count = [](const std::string& s, const std::string& what) {
+        std::size_t n = 0;
+        for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+        return n;
+    };
+    // From `from` to the end of the first `end` after it; empty when `from` is npos.
+    auto between = [](const std::string& s, std::size_t from, const std::string& end) {
+        if (from == std::string::npos) return std::string();
+        const auto to = s.find(end, from);
+        return s.substr(from, to == std::string::npos ? std::string::npos : to + end.size() - from);
+    };
+    std::vector<std::string> section_html;
+    for (auto at = page.find("<section"); at != std::string::npos; at = page.find("<section", at + 1))
+        section_html.push_back(between(page, at, "</section>"));
+    REQUIRE(section_html.size() == sections.size());
+    // The chart figure with this id, whole; empty when there is none.
+    auto figure_with_id = [&](const std::string& s, const std::string& id) {
+        return between(s, s.find("<figure class=\"chart\" id=\"" + id + "\""), "</figure>");
+    };
+    // The value of attribute `name` in the tag starting at `at`.
+    auto attribute = [](const std::string& s, std::size_t at, const std::string& name) {
+        const auto from = s.find(" " + name + "=\"", at);
+        if (from == std::string::npos || from > s.find('>', at)) return std::string();
+        const auto begin = from + name.size() + 3;
+        return s.substr(begin, s.find('"', begin) - begin);
+    };
+    // Tick labels as (position, value): the label must be a number.
+    auto ticks = [&](const std::string& svg, const std::string& axis) {
+        std::vector<std::pair<double, double>> out;
+        const std::string tag = "<text class=\"tick " + axis + "\"";
+        for (auto at = svg.find(tag); at != std::string::npos; at = svg.find(tag, at + 1)) {
+            const auto begin = svg.find('>', at) + 1;
+            const std::string label = svg.substr(begin, svg.find('<', begin) - begin);
+            std::size_t used = 0;
+            double value = NAN;
+            try { value = std::stod(label, &used); } catch (...) {}
+            CHECK_MESSAGE(used == label.size(), "tick label not a number: " << label);
+            out.emplace_back(std::stod(attribute(svg, at, axis == "x" ? "x" : "y")), value);
+        }
+        return out;
+    };
+    // Each tick sits where the scale puts its label's number: positions are affine in the value
+    // (in its log on a log scale, where the labels are 1, 2 or 5 times a power of ten, exactly).
+    auto check_honest = [](const std::vector<std::pair<double, double>>& t, bool log) {
+        if (t.size() < 2) return;
+        auto f = [&](double v) { return log ? std::log10(v) : v; };
+        const double slope = (t.back().first - t.front().first) / (f(t.back().second) - f(t.front().second));
+        for (const auto& [pos, value] : t) {
+            if (log) {
+                const double m = value / std::pow(10.0, std::floor(std::log10(value) + 1e-9));
+                CHECK_MESSAGE((std::abs(m - 1) < 1e-9 || std::abs(m - 2) < 1e-9 || std::abs(m - 5) < 1e-9), value);
+            }
+            CHECK_MESSAGE(std::abs(t.front().first + slope * (f(value) - f(t.front().second)) - pos) < 0.02,
+                          "tick " << value << " at " << pos);
+        }
+    };
+
+    // Seed, options and version. One self-contained file (the old page was that already).
+    CHECK(page.find(std::string("nnprobe <span class=\"version\">") + nnp::version + "</span>") != std::string::npos);
+    for (const auto& sec : section_html) {
+        for (const auto& [name, value] : detail::option_settings(o))
+            CHECK_MESSAGE(sec.find("<dt>" + name + "</dt><dd>" + value + "</dd>") != std::string::npos, name);
+        CHECK(sec.find("<dt>run_seed</dt><dd>7</dd>") != std::string::npos);
+    }
+    for (const char* external : {"<script", "src=\"http", "href=\"http", "<link", "@import", "url("})
+        CHECK_MESSAGE(page.find(external) == std::string::npos, external);
+
+    for (std::size_t k = 0; k < sections.size(); ++k) {
+        CAPTURE(sections[k].title);
+        const std::string& sec = section_html[k];
+        // The recorded run's three charts at least.
+        CHECK(count(sec, "<svg") >= 3);
+        for (auto at = sec.find("<svg"); at != std::string::npos; at = sec.find("<svg", at + 1)) {
+            const std::string svg = between(sec, at, "</svg>");
+            // Inside a figure of its own, with its legend in that figure, after the chart.
+            const auto fig_at = sec.rfind("<figure class=\"chart\"", at);
+            const bool in_figure = fig_at != std::string::npos && sec.find("</figure>", fig_at) > at;
+            CHECK(in_figure);
+            if (in_figure) {
+                const auto fig = between(sec, fig_at, "</figure>");
+                CHECK(count(fig, "<svg") == 1);
+                CHECK(count(fig, "<ul class=\"legend\">") == 1);
+                CHECK(fig.find("<ul class=\"legend\">") > fig.find("</svg>"));
+            }
+            // Real axes: ticks on both, the step on x from 0.
+            CHECK(svg.find(">step</text>") != std::string::npos);
+            const auto y = ticks(svg, "y"), x = ticks(svg, "x");
+            CHECK(y.size() >= 3);
+            CHECK(x.size() >= 2);
+            check_honest(y, svg.find("data-scale=\"log\"") != std::string::npos);
+            check_honest(x, false);
+            if (!x.empty()) CHECK(x.front().second == 0);
+        }
+        // Each failing verdict's own series, every step of it drawn: as a line's points, or as
+        // a zero or non-finite marker.
+        for (const auto& v : sections[k].verdicts) {
+            if (v.passed || v.series.empty()) continue;
+            CAPTURE(v.check);
+            const auto fig = figure_with_id(sec, "p" + std::to_string(k + 1) + "-" + v.check);
+            CHECK(fig.find("data-check=\"" + v.check + "\"") != std::string::npos);
+            const auto line = between(fig, fig.find("<g class=\"series\""), "</g>");
+            std::size_t drawn = count(line, "<circle class=\"lone\"") + count(line, "class=\"zero\"") +
+                                count(line, "class=\"nonfinite\"");
+            for (auto at = line.find("<polyline"); at != std::string::npos; at = line.find("<polyline", at + 1))
+                drawn += count(attribute(line, at, "points"), ",");
+            CHECK(drawn == v.series.size());
+        }
+    }
+    // The bypassed layer: its zero gradients as zero markers in a labelled band, one per step,
+    // in the gradient chart and in the chart of the verdict that blames the node.
+    const auto& bypassed_report = sections[1];
+    std::size_t zero_steps = 0;
+    for (const auto& t : bypassed_report.tensors)
+        for (double g : t.grad_norm) zero_steps += g == 0;
+    CHECK(zero_steps >= bypassed_report.loss.size());
+    const auto grad_fig = figure_with_id(section_html[1], "p2-grad");
+    CHECK(count(grad_fig, "class=\"zero\"") == zero_steps);
+    CHECK(grad_fig.find("\">0</text>") != std::string::npos);
+    const auto flow_fig = figure_with_id(section_html[1], "p2-gradients_flow-node");
+    CHECK(count(flow_fig, "class=\"zero\"") == zero_steps);
+    CHECK(flow_fig.find("class=\"step-mark\"") != std::string::npos);
+    // The NaN input: a NaN loss at every step, each a non-finite marker, not a point on a border.
+    const auto& nan_report = sections[2];
+    REQUIRE(!nan_report.loss.empty());
+    for (double l : nan_report.loss) CHECK(std::isnan(l));
+    const auto loss_fig = figure_with_id(section_html[2], "p3-loss");
+    CHECK(count(loss_fig, "class=\"nonfinite\"") == nan_report.loss.size());
+    CHECK(loss_fig.find("\">NaN</text>") != std::string::npos);
+    CHECK(count(section_html[0], "class=\"nonfinite\"") == 0);
+}
+
+}  // TEST_SUITE
