@@ -4,7 +4,11 @@
 // batch_norm normalises each feature over the batch in training (and updates running
 // statistics) and with the running statistics in evaluation: in evaluation it is an
 // elementwise affine map, which is the class the static checks use. It couples the samples
-// of a batch in training (`couples_batch`), which the cross-sample probe must know.
+// of a batch in training (`couples_batch`), which the cross-sample probe must know. With
+// `fixed_statistics` set it normalises with its running statistics in training too (no
+// coupling, no update of them): the overfits probe sets it, with running statistics
+// recomputed from the whole subset before each step, to take away the noise that batch
+// statistics add, as it takes dropout away.
 // layer_norm normalises each sample over its own features: nonlinear, no coupling.
 #include <cmath>
 #include <string>
@@ -37,6 +41,7 @@ struct batch_norm_t : layer_base<batch_norm_t> {
         matrix<T> xhat;
         T momentum = T(0.1), eps = T(1e-5);
         bool last_training = true;
+        bool fixed_statistics = false;
 
         void init(const batch_norm_t& s, const init_spec&, rng&) {
             momentum = static_cast<T>(s.momentum);
@@ -60,7 +65,7 @@ struct batch_norm_t : layer_base<batch_norm_t> {
         void forward(const matrix<T>& x, matrix<T>& y, context& ctx) {
             const std::size_t rows = x.shape()[0];
             detail::ensure_shape(xhat, rows, In::size);
-            last_training = ctx.training();
+            last_training = ctx.training() && !fixed_statistics;
             const T count = static_cast<T>(rows * positions);
             for (std::size_t j = 0; j < n; ++j) {
                 T mean, var;

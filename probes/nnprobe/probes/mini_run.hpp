@@ -43,6 +43,7 @@ public:
     // optimiser measures what it did to each tensor.
     template <class Hook = std::nullptr_t>
     double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, Hook after_backward = nullptr) {
+        if (subset_statistics_) refresh_statistics(data_);
         pipe_.batcher(data_, k, seed_, batch_);
         apply_transforms(batch_.x);
         const auto& out = gather(model_.forward(to_scalar(batch_.x), mode::train));
@@ -68,7 +69,9 @@ public:
             detail::copy_into(infer_x_, ds.x);
             apply_transforms(infer_x_);
             set_statistics_momentum(std::make_index_sequence<G::size>{}, true);
+            set_fixed_statistics(false);
             model_.forward(to_scalar(infer_x_), mode::train);
+            set_fixed_statistics(subset_statistics_);
             set_statistics_momentum(std::make_index_sequence<G::size>{}, false);
         }
     }
@@ -107,7 +110,25 @@ public:
         }(std::make_index_sequence<G::size>{});
     }
 
+    // Batch noise off: normalisation layers (batch norm) train with statistics of the whole
+    // training set, recomputed before each step, instead of each batch's. Small batches'
+    // statistics are a regulariser like dropout (at batch 8 of 24 samples the training-mode
+    // loss stays 5x above what the same weights reach with precise statistics), so checks that
+    // ask what the network can fit take them away too.
+    void use_subset_statistics() {
+        subset_statistics_ = has_running_statistics(std::make_index_sequence<G::size>{});
+        set_fixed_statistics(subset_statistics_);
+    }
+
 private:
+    void set_fixed_statistics(bool on) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            auto one = [&](auto& impl) {
+                if constexpr (requires { impl.fixed_statistics; }) impl.fixed_statistics = on;
+            };
+            (one(model_.template layer<I>()), ...);
+        }(std::make_index_sequence<G::size>{});
+    }
     template <class Impl>
     static constexpr bool keeps_statistics = requires(Impl& i) { i.running_mean; i.momentum; };
     template <std::size_t... I>
@@ -208,7 +229,7 @@ private:
     template <class Y>
     decltype(auto) target(const Y& y) { return detail::as_scalar(y, ybuf_); }
 
-    P pipe_;  // a copy: transforms fitted here, never in the user's pipeline
+    std::remove_const_t<P> pipe_;  // a copy: transforms fitted here, never in the user's pipeline
     const DS& data_;
     seed seed_;
     model<T, G> model_;
@@ -222,6 +243,7 @@ private:
     int optimiser_measures_ = -1;  // does the optimiser fill the statistics? -1: not known yet
     std::vector<std::vector<T>> before_;
     std::vector<double> saved_momentum_;
+    bool subset_statistics_ = false;
 };
 
 namespace detail {
