@@ -52,6 +52,7 @@
 #include "layer.hpp"
 #include "model.hpp"
 #include "random.hpp"
+#include "sequence.hpp"
 #include "tensor.hpp"
 
 namespace nnp {
@@ -72,6 +73,11 @@ struct gradient_check_options {
                                         // so running statistics are not the 0/1 defaults
     bool check_inputs = true;
     bool check_params = true;
+    // Sequences: each sample's real length; the batch is padded to the longest, or to
+    // `sequence_length` when that is longer. Empty: every sample real over the node's
+    // maximum length (layer check), or the whole input (model check).
+    std::vector<std::size_t> lengths = {};
+    std::size_t sequence_length = 0;
 };
 
 // What is wrong with an entry.
@@ -335,13 +341,30 @@ gradient_check_result check_layer_gradient(const Layer& spec, gradient_check_opt
                   "nnprobe: check_layer_gradient: this layer does not accept InShape");
     using impl_t = typename Layer::template impl<double, InShape>;
     constexpr bool merge = detail::is_merge<Layer>();
-    constexpr std::size_t in_cols = InShape::size;
-    constexpr std::size_t other_cols = OtherShape::size;
-    constexpr std::size_t out_cols = [] {
+    using OutShape = typename Layer::template output_shape<InShape>;
+    // Sequences: the batch's rows and length come from the mask.
+    padding_mask mask;
+    const padding_mask* seq_mask = nullptr;
+    if constexpr (detail::is_sequence<InShape>) {
+        if (opts.lengths.empty())
+            mask = padding_mask::full(opts.batch, InShape::max_length);
+        else
+            mask = padding_mask(opts.lengths,
+                                std::max(opts.sequence_length,
+                                         *std::max_element(opts.lengths.begin(), opts.lengths.end())));
+        seq_mask = &mask;
+    }
+    auto cols_of = [&]<class S>() -> std::size_t {
+        if constexpr (detail::is_sequence<S>) return mask.length() * S::width;
+        else return S::size;
+    };
+    const std::size_t in_cols = cols_of.template operator()<InShape>();
+    const std::size_t other_cols = cols_of.template operator()<OtherShape>();
+    const std::size_t out_cols = [&] {
         if constexpr (std::is_same_v<Layer, concat_t>) return in_cols + other_cols;
-        else return Layer::template output_shape<InShape>::size;
+        else return cols_of.template operator()<OutShape>();
     }();
-    const std::size_t rows = opts.batch;
+    const std::size_t rows = seq_mask ? mask.rows() : opts.batch;
     const std::string layer_name = detail::describe_layer(spec);
 
     gradient_check_result res;
@@ -378,7 +401,7 @@ gradient_check_result check_layer_gradient(const Layer& spec, gradient_check_opt
     // Every forward pass gets a fresh generator of the same seed: dropout masks repeat.
     auto run_forward = [&](mode m, const matrix<double>& a, const matrix<double>& b) {
         rng pass(pass_seed);
-        context ctx{m, &pass};
+        context ctx{m, &pass, seq_mask};
         gc::fill(y.data(), y.size(), gc::sentinel());
         if constexpr (merge) {
             const std::array<const matrix<double>*, 2> xs{&a, &b};
@@ -394,7 +417,7 @@ gradient_check_result check_layer_gradient(const Layer& spec, gradient_check_opt
     };
     auto backward = [&](bool with_dx) {
         rng pass(pass_seed);
-        context ctx{opts.pass_mode, &pass};
+        context ctx{opts.pass_mode, &pass, seq_mask};
         if constexpr (merge) {
             const std::array<matrix<double>*, 2> dxs{with_dx ? &dx0 : nullptr,
                                                      with_dx ? &dx1 : nullptr};
@@ -465,16 +488,36 @@ gradient_check_result check_model_gradient(model<double, G>& m, const matrix<dou
     rng data = gen.fork(3);
     matrix<double> xc = x;  // perturbed in place
     const std::size_t rows = xc.shape()[0];
-    const matrix<double> r = gc::random_matrix(rows, model<double, G>::output_size, data, 1.0, 0.0);
+    padding_mask mask;
+    if constexpr (model<double, G>::sequential)
+        if (!opts.lengths.empty()) mask = padding_mask(opts.lengths, xc.shape()[1]);
+    // The output's width for this batch (a sequence output holds the batch's length).
+    const std::size_t out_cols = [&] {
+        if constexpr (model<double, G>::sequential) {
+            m.forward(x, opts.pass_mode);
+            return m.output().shape()[1];
+        }
+        return model<double, G>::output_size;
+    }();
+    const matrix<double> r = gc::random_matrix(rows, out_cols, data, 1.0, 0.0);
 
     m.enable_input_gradient(true);
-    auto forward = [&]() -> const matrix<double>& { return m.forward(xc, opts.pass_mode); };
+    auto forward = [&]() -> const matrix<double>& {
+        if constexpr (model<double, G>::sequential)
+            if (!opts.lengths.empty()) return m.forward(xc, mask, opts.pass_mode);
+        return m.forward(xc, opts.pass_mode);
+    };
     auto backward = [&] {
         forward();
         m.output_grad() = r;
         m.backward();
     };
     backward();  // sizes every gradient buffer, the input's included
+    auto forward_caller = [&] {
+        if constexpr (model<double, G>::sequential)
+            if (!opts.lengths.empty()) return (void)m.forward(x, mask, opts.pass_mode);
+        m.forward(x, opts.pass_mode);
+    };
 
     std::vector<gc::probe> probes;
     if (opts.check_inputs) {
@@ -509,7 +552,7 @@ gradient_check_result check_model_gradient(model<double, G>& m, const matrix<dou
             "No gradient was compared, so no layer's backward is at fault; check with "
             "pass_mode = mode::eval, or with the dropout rate set to 0",
             node == detail::npos ? std::string("a node") : m.node(node).label()));
-        m.forward(x, opts.pass_mode);
+        forward_caller();
         m.output_grad() = r;
         m.backward();
         return res;
@@ -550,7 +593,7 @@ gradient_check_result check_model_gradient(model<double, G>& m, const matrix<dou
     }
 
     // Leave the model coherent: outputs and gradients of the caller's x, not of our copy.
-    m.forward(x, opts.pass_mode);
+    forward_caller();
     m.output_grad() = r;
     m.backward();
     return res;

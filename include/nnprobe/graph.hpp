@@ -18,6 +18,7 @@
 #include "layer.hpp"
 #include "layers/merge.hpp"
 #include "layers/shape_only.hpp"
+#include "sequence.hpp"
 #include "shape.hpp"
 #include "tensor.hpp"
 #include "window.hpp"
@@ -53,6 +54,11 @@ struct graph {
 
 template <std::size_t... Dims>
 inline constexpr graph<0, node<input_t<shape<Dims...>>, shape<Dims...>, "">> input{};
+
+// A sequence model's input: up to MaxLen token ids per sample, padded to the batch's longest
+// sample (sequence.hpp); an embedding turns them into vectors.
+template <std::size_t MaxLen>
+inline constexpr graph<0, node<input_t<sequence<MaxLen, 1>>, sequence<MaxLen, 1>, "">> token_input{};
 
 // Graph operators.
 template <fixed_string Name>
@@ -112,6 +118,17 @@ constexpr bool outputs_probabilities() {
     if constexpr (requires { L::outputs_probabilities; })
         return L::outputs_probabilities || L::outputs_log_probabilities;
     else return false;
+}
+// C8: a layer that reduces or attends over positions and does not read the padding mask,
+// on a sequence whose samples may be padded.
+template <class L, class In>
+constexpr bool ignores_padding() {
+    if constexpr (requires { L::reduces_positions; In::padded; }) {
+        if constexpr (requires { L::uses_mask; }) return L::reduces_positions && In::padded && !L::uses_mask;
+        else return L::reduces_positions && In::padded;
+    } else {
+        return false;
+    }
 }
 template <class L>
 constexpr bool is_output_head() {
@@ -260,6 +277,10 @@ struct layer_without_linearity_class {
 };
 template <class Node>
 struct layer_with_non_static_linearity {
+    static constexpr bool value = false;
+};
+template <class Producer, class Consumer>
+struct reduces_padded_positions_without_mask {
     static constexpr bool value = false;
 };
 template <class Node, class InputShape>
@@ -425,6 +446,14 @@ constexpr auto operator|(const G& g, const L& l) {
                           "nnprobe: C1: shape mismatch: this layer does not accept its input's "
                           "shape (its accepts<In> is false)");
         }
+        return invalid_graph{};
+    } else if constexpr (detail::ignores_padding<L, in>()) {
+        static_assert(detail::reduces_padded_positions_without_mask<
+                          detail::node_ref<G::cursor, in>, detail::node_ref<G::size, L>>::value,
+                      "nnprobe: C8: this layer reduces over the positions of a padded sequence "
+                      "without its padding mask: the padding would count. Use the masked layer "
+                      "(masked_mean_pool, last_token_pool, ...), or mark the sequence "
+                      "nnp::padding_ok before it if counting the padding is intended");
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
                          S::mixing_node_behind(G::cursor) != detail::npos) {

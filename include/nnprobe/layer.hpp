@@ -35,10 +35,13 @@ enum class linearity_class {
 // Mode of a forward pass: dropout and batch-norm statistics differ between them.
 enum class mode { train, eval };
 
+class padding_mask;  // sequence.hpp
+
 // Per-pass state handed to layers.
 struct context {
     mode pass = mode::train;
     rng* random = nullptr;  // dropout masks: the model's pass stream, seeded from its seed
+    const padding_mask* mask = nullptr;  // sequence models: the batch's real positions
     bool training() const { return pass == mode::train; }
 };
 

@@ -23,6 +23,7 @@
 #include "layers/pooling.hpp"
 #include "layers/softmax.hpp"
 #include "random.hpp"
+#include "sequence.hpp"
 #include "tensor.hpp"
 
 namespace nnp {
@@ -60,6 +61,9 @@ namespace detail {
 
 template <class S>
 std::string shape_text() {
+    if constexpr (is_sequence<S>)
+        return "Tx" + std::to_string(S::width) + (S::padded ? " (padded, T<=" : " (T<=") +
+               std::to_string(S::max_length) + ")";
     std::string s;
     for (std::size_t k = 0; k < S::rank; ++k) s += (k ? "x" : "") + std::to_string(S::dims[k]);
     return s;
@@ -124,6 +128,8 @@ public:
     static constexpr std::size_t node_count = G::size;
     static constexpr std::size_t input_size = detail::shape_at<G, 0>::size;
     static constexpr std::size_t output_size = detail::shape_at<G, G::size - 1>::size;
+    // A sequence model: its input is a batch of token sequences (sequence.hpp).
+    static constexpr bool sequential = detail::is_sequence<detail::shape_at<G, 0>>;
 
     explicit model(const G& g, seed s = {}) : graph_(g) {
         describe_nodes(std::make_index_sequence<node_count>{});
@@ -136,7 +142,8 @@ public:
         : graph_(o.graph_), impls_(std::move(o.impls_)), out_(std::move(o.out_)),
           grad_(std::move(o.grad_)), scratch_(std::move(o.scratch_)), nodes_(std::move(o.nodes_)),
           seed_(o.seed_), pass_rng_(o.pass_rng_), last_mode_(o.last_mode_),
-          input_gradient_(o.input_gradient_) {
+          input_gradient_(o.input_gradient_), full_mask_(std::move(o.full_mask_)) {
+        mask_ = o.mask_ == &o.full_mask_ ? &full_mask_ : o.mask_;
         collect_params();
     }
 
@@ -150,6 +157,12 @@ public:
 
     // Forward over a batch (rows = samples); returns the output node's values.
     const matrix<T>& forward(const matrix<T>& x, mode m = mode::train) {
+        if constexpr (sequential) {
+            // No mask given: every sample is real over the whole batch length.
+            check_sequence_input(x);
+            full_mask_.assign(std::vector<std::size_t>(x.shape()[0], x.shape()[1] / input_width), x.shape()[1] / input_width);
+            return forward_sequences(x, full_mask_, m);
+        }
         if (x.dimension() != 2 || x.shape()[1] != input_size)
             throw error(fmt::format("nnprobe: input batch has {} columns, the network's input "
                                     "node 0 takes {} per sample",
@@ -158,9 +171,29 @@ public:
             throw error("nnprobe: input batch has 0 rows: a forward pass needs at least one sample");
         x_ = &x;
         last_mode_ = m;
-        context ctx{m, &pass_rng_};
+        context ctx{m, &pass_rng_, nullptr};
         forward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
         return out_[node_count - 1];
+    }
+
+    // Forward over a batch of padded sequences: rows = samples, columns = the batch's length
+    // (token ids), `mask` = each sample's real length.
+    const matrix<T>& forward(const matrix<T>& x, const padding_mask& mask, mode m = mode::train)
+        requires sequential
+    {
+        check_sequence_input(x);
+        if (mask.rows() != x.shape()[0] || mask.length() * input_width != x.shape()[1])
+            throw error(fmt::format("nnprobe: the padding mask covers {} samples of length {}, the "
+                                    "batch has {} samples of length {}",
+                                    mask.rows(), mask.length(), x.shape()[0],
+                                    x.shape()[1] / input_width));
+        return forward_sequences(x, mask, m);
+    }
+    // The mask of the last forward pass (sequence models).
+    const padding_mask& mask() const
+        requires sequential
+    {
+        return *mask_;
     }
 
     // forward keeps a reference to its input (output(0) and backward read it), so it takes
@@ -179,17 +212,17 @@ public:
     // The gradient of the loss with respect to the output, for the loss to fill.
     matrix<T>& output_grad() {
         auto& g = grad_[node_count - 1];
-        detail::ensure_shape(g, rows(), output_size);
+        detail::ensure_shape(g, rows(), cols(node_count - 1));
         return g;
     }
 
     // Backward from output_grad(): fills every parameter gradient, every node's output
     // gradient and, when enabled, the input's.
     void backward() {
-        context ctx{last_mode_, &pass_rng_};
+        context ctx{last_mode_, &pass_rng_, mask_};
         for (std::size_t j = 0; j + 1 < node_count; ++j)
             if (S::consumers[j] > 1) {
-                detail::ensure_shape(grad_[j], rows(), out_cols(j));
+                detail::ensure_shape(grad_[j], rows(), cols(j));
                 grad_[j].fill(T(0));
             }
         backward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
@@ -201,7 +234,7 @@ public:
     matrix<T>& output_buffer(std::size_t i) { return out_.at(i); }
     const matrix<T>& forward_after(std::size_t first, mode m = mode::eval) {
         last_mode_ = m;
-        context ctx{m, &pass_rng_};
+        context ctx{m, &pass_rng_, mask_};
         forward_nodes_after(first, ctx, std::make_index_sequence<node_count - 1>{});
         return out_[node_count - 1];
     }
@@ -245,6 +278,39 @@ private:
         }(std::make_index_sequence<node_count>{});
     }();
     static constexpr std::size_t out_cols(std::size_t i) { return out_cols_[i]; }
+    // Per-position widths (0: not a sequence node).
+    static constexpr std::array<std::size_t, node_count> widths_ = [] {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return std::array<std::size_t, node_count>{[] {
+                if constexpr (detail::is_sequence<detail::shape_at<G, I>>) return detail::shape_at<G, I>::width;
+                else return std::size_t{0};
+            }()...};
+        }(std::make_index_sequence<node_count>{});
+    }();
+    static constexpr std::size_t input_width = widths_[0];
+    // Columns of node i's buffers in this batch: sequence nodes hold the batch's length.
+    std::size_t cols(std::size_t i) const {
+        if constexpr (sequential) {
+            if (widths_[i]) return mask_->length() * widths_[i];
+        }
+        return out_cols_[i];
+    }
+    void check_sequence_input(const matrix<T>& x) const {
+        constexpr std::size_t max_length = detail::shape_at<G, 0>::max_length;
+        if (x.dimension() != 2 || x.shape()[0] == 0 || x.shape()[1] == 0 ||
+            x.shape()[1] % input_width != 0 || x.shape()[1] / input_width > max_length)
+            throw error(fmt::format("nnprobe: input batch of {} x {}: node 0 takes 1 to {} "
+                                    "positions of {} per sample, and at least one sample",
+                                    x.shape()[0], x.shape()[1], max_length, input_width));
+    }
+    const matrix<T>& forward_sequences(const matrix<T>& x, const padding_mask& mask, mode m) {
+        x_ = &x;
+        mask_ = &mask;
+        last_mode_ = m;
+        context ctx{m, &pass_rng_, mask_};
+        forward_nodes(ctx, std::make_index_sequence<node_count - 1>{});
+        return out_[node_count - 1];
+    }
 
     template <std::size_t... I>
     void describe_nodes(std::index_sequence<I...>) {
@@ -338,7 +404,7 @@ private:
     void forward_node(context& ctx) {
         using N = detail::node_at<G, I>;
         auto& y = out_[I];
-        detail::ensure_shape(y, rows(), out_cols(I));
+        detail::ensure_shape(y, rows(), cols(I));
         auto& impl = std::get<I>(impls_);
         if constexpr (detail::is_merge<typename N::layer_type>()) {
             std::array<const matrix<T>*, N::input_count> xs;
@@ -354,7 +420,7 @@ private:
     matrix<T>* gradient_target(std::size_t j) {
         if (j == 0 && !input_gradient_) return nullptr;
         auto& t = S::consumers[j] == 1 ? grad_[j] : scratch_[j];
-        detail::ensure_shape(t, rows(), out_cols(j));
+        detail::ensure_shape(t, rows(), cols(j));
         return &t;
     }
     void accumulate(std::size_t j) {
@@ -375,7 +441,7 @@ private:
             for (std::size_t k = 0; k < N::input_count; ++k) {
                 const std::size_t j = N::inputs[k];
                 auto& t = (S::consumers[j] == 1 && (j > 0 || input_gradient_)) ? grad_[j] : scratch_[j];
-                detail::ensure_shape(t, rows(), out_cols(j));
+                detail::ensure_shape(t, rows(), cols(j));
                 dxs[k] = &t;
             }
             impl.backward(grad_[I], std::span<matrix<T>* const>(dxs), ctx);
@@ -397,6 +463,8 @@ private:
     mode last_mode_ = mode::train;
     bool input_gradient_ = false;
     const matrix<T>* x_ = nullptr;
+    const padding_mask* mask_ = nullptr;  // sequence models: the last forward pass's
+    padding_mask full_mask_;
 };
 
 // The result of make_model on a graph that failed a static check: it absorbs what a program

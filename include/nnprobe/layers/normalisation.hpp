@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../layer.hpp"
+#include "../sequence.hpp"
 #include "../tensor.hpp"
 
 namespace nnp {
@@ -140,12 +141,13 @@ struct layer_norm_t : layer_base<layer_norm_t> {
     template <class In>
     using output_shape = In;
     template <class In>
-    static constexpr bool accepts = In::rank == 1;
+    static constexpr bool accepts = In::rank == 1 || detail::is_sequence<In>;
     static std::string describe() { return "layer_norm"; }
 
+    // Normalises each row of features: a sample, or each position of a sequence.
     template <class T, class In>
     struct impl {
-        static constexpr std::size_t n = In::size;
+        static constexpr std::size_t n = detail::features_per_row<In>();
         vector<T> gain = detail::filled_vector<T>(n, T(1)), bias = detail::filled_vector<T>(n, T(0));
         vector<T> dgain = detail::filled_vector<T>(n, T(0)), dbias = detail::filled_vector<T>(n, T(0));
         matrix<T> xhat;
@@ -163,40 +165,44 @@ struct layer_norm_t : layer_base<layer_norm_t> {
             f("bias", bias, dbias);
         }
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            const std::size_t rows = x.shape()[0];
+            const std::size_t rows = x.size() / n;
             detail::ensure_shape(xhat, rows, n);
             if (inv_std.size() != rows) inv_std.resize({rows});
             for (std::size_t r = 0; r < rows; ++r) {
+                const T* px = x.data() + r * n;
+                T* py = y.data() + r * n;
                 T mean = 0, var = 0;
-                for (std::size_t j = 0; j < n; ++j) mean += x(r, j);
+                for (std::size_t j = 0; j < n; ++j) mean += px[j];
                 mean /= static_cast<T>(n);
-                for (std::size_t j = 0; j < n; ++j) var += (x(r, j) - mean) * (x(r, j) - mean);
+                for (std::size_t j = 0; j < n; ++j) var += (px[j] - mean) * (px[j] - mean);
                 var /= static_cast<T>(n);
                 inv_std(r) = T(1) / std::sqrt(var + eps);
                 for (std::size_t j = 0; j < n; ++j) {
-                    xhat(r, j) = (x(r, j) - mean) * inv_std(r);
-                    y(r, j) = gain(j) * xhat(r, j) + bias(j);
+                    xhat(r, j) = (px[j] - mean) * inv_std(r);
+                    py[j] = gain(j) * xhat(r, j) + bias(j);
                 }
             }
         }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            const std::size_t rows = dy.shape()[0];
+            const std::size_t rows = dy.size() / n;
             dgain.fill(T(0));
             dbias.fill(T(0));
             const T d = static_cast<T>(n);
             for (std::size_t r = 0; r < rows; ++r) {
+                const T* pd = dy.data() + r * n;
                 T s1 = 0, s2 = 0;  // sums of dxhat and dxhat * xhat over the features
                 for (std::size_t j = 0; j < n; ++j) {
-                    dgain(j) += dy(r, j) * xhat(r, j);
-                    dbias(j) += dy(r, j);
-                    const T g = dy(r, j) * gain(j);
+                    dgain(j) += pd[j] * xhat(r, j);
+                    dbias(j) += pd[j];
+                    const T g = pd[j] * gain(j);
                     s1 += g;
                     s2 += g * xhat(r, j);
                 }
                 if (!dx) continue;
+                T* pdx = dx->data() + r * n;
                 for (std::size_t j = 0; j < n; ++j)
-                    (*dx)(r, j) = inv_std(r) / d * (d * dy(r, j) * gain(j) - s1 - xhat(r, j) * s2);
+                    pdx[j] = inv_std(r) / d * (d * pd[j] * gain(j) - s1 - xhat(r, j) * s2);
             }
         }
     };

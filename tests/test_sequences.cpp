@@ -1,0 +1,263 @@
+// Sequence models: token data sets and their loader, padded batches with masks, the sequence
+// layers' gradients in double with masks of several lengths, and a small model end to end.
+#include <doctest/doctest.h>
+
+#include <nnprobe/gradient_check.hpp>
+#include <nnprobe/layers/embedding.hpp>
+#include <nnprobe/layers/masked_pooling.hpp>
+#include <nnprobe/loss.hpp>
+#include <nnprobe/model.hpp>
+#include <nnprobe/optimizer.hpp>
+#include <nnprobe/token_data.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+void require_pass(const nnp::gradient_check_result& r) {
+    INFO(r.explain());
+    CHECK(r.ok);
+    CHECK(r.problems.empty());
+    CHECK(r.entries_checked > 0);
+}
+
+// A file in the temporary directory, removed at the end of the scope.
+struct temp_file {
+    std::string path;
+    explicit temp_file(const std::string& name, const std::string& text)
+        : path((std::filesystem::temp_directory_path() / ("nnp_seq_" + name)).string()) {
+        std::ofstream(path, std::ios::binary) << text;
+    }
+    ~temp_file() { std::remove(path.c_str()); }
+};
+
+// The message of the data_error that `load` throws, or "" when it throws none.
+template <class F>
+std::string error_of(F&& load) {
+    try {
+        load();
+    } catch (const nnp::data_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// Batches of masks of several shapes: none padded, one short sample, extra padding.
+const std::vector<std::vector<std::size_t>> mask_cases = {{3, 3, 3}, {1, 4, 2}, {5, 1}};
+
+}  // namespace
+
+TEST_CASE("token sequences: a file loads with its labels and ids in order") {
+    temp_file f("ok.txt", "1 3 4 5\n\n0 7\r\n1  2\t9 9 \n");
+    const auto ds = nnp::load_token_sequences<10, 4, 2>(f.path);
+    REQUIRE(ds.size() == 3);
+    CHECK(ds.labels == std::vector<int>{1, 0, 1});
+    CHECK(ds.tokens[0] == std::vector<std::uint32_t>{3, 4, 5});
+    CHECK(ds.tokens[1] == std::vector<std::uint32_t>{7});
+    CHECK(ds.tokens[2] == std::vector<std::uint32_t>{2, 9, 9});
+}
+
+TEST_CASE("token sequences: bad files are errors naming file, line and column") {
+    auto load = [](const std::string& name, const std::string& text) {
+        temp_file f(name, text);
+        return std::pair{f.path, error_of([&] { nnp::load_token_sequences<10, 4, 2>(f.path); })};
+    };
+    {
+        auto [path, e] = load("vocab.txt", "1 3 4\n0 2 10 3\n");
+        INFO(e);
+        CHECK(contains(e, path + ":2: column 3: token id 10 is outside the vocabulary [1, 10)"));
+    }
+    {
+        auto [path, e] = load("padid.txt", "1 0\n");
+        CHECK(contains(e, path + ":1: column 2: token id 0"));
+        CHECK(contains(e, "padding id"));
+    }
+    {
+        auto [path, e] = load("empty.txt", "1 3\n\n0\n");
+        INFO(e);
+        CHECK(contains(e, path + ":3: column 2: empty sequence"));
+    }
+    {
+        auto [path, e] = load("long.txt", "1 1 2 3 4 5\n");
+        INFO(e);
+        CHECK(contains(e, path + ":1: column 6: the sequence is longer than the maximum length 4"));
+    }
+    {
+        auto [path, e] = load("label.txt", "2 3\n");
+        CHECK(contains(e, path + ":1: column 1: label 2 is outside [0, 2)"));
+    }
+    {
+        auto [path, e] = load("junk.txt", "1 3 x4\n");
+        CHECK(contains(e, path + ":1: column 3: \"x4\" is not a non-negative integer"));
+    }
+    {
+        auto [path, e] = load("none.txt", "\n\n");
+        CHECK(contains(e, path + ": no samples"));
+    }
+    CHECK(contains(error_of([] { nnp::load_token_sequences<10, 4, 2>("/nonexistent/x.txt"); }),
+                   "/nonexistent/x.txt: cannot open"));
+}
+
+TEST_CASE("order task: seeded, balanced, order decides the label") {
+    const auto a = nnp::order_task<8, 12>(400, nnp::seed{5}, 3);
+    const auto b = nnp::order_task<8, 12>(400, nnp::seed{5}, 3);
+    const auto c = nnp::order_task<8, 12>(400, nnp::seed{6}, 3);
+    CHECK(a.tokens == b.tokens);
+    CHECK(a.labels == b.labels);
+    CHECK(a.tokens != c.tokens);
+    std::size_t ones = 0, min_len = 99, max_len = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto& s = a.tokens[i];
+        min_len = std::min(min_len, s.size());
+        max_len = std::max(max_len, s.size());
+        const auto pa = std::find(s.begin(), s.end(), 1u), pb = std::find(s.begin(), s.end(), 2u);
+        REQUIRE(pa != s.end());
+        REQUIRE(pb != s.end());
+        CHECK(std::count(s.begin(), s.end(), 1u) == 1);
+        CHECK(std::count(s.begin(), s.end(), 2u) == 1);
+        CHECK(a.labels[i] == (pa < pb ? 1 : 0));
+        for (auto t : s) CHECK((t >= 1 && t < 8));
+        ones += static_cast<std::size_t>(a.labels[i]);
+    }
+    CHECK(min_len == 3);
+    CHECK(max_len == 12);
+    CHECK(ones > 150);
+    CHECK(ones < 250);
+}
+
+TEST_CASE("pad_batch: pads to the batch's longest sample and carries the mask") {
+    nnp::token_dataset<10, 6, 2> ds;
+    ds.tokens = {{3, 4}, {5, 6, 7, 8}, {9}};
+    ds.labels = {0, 1, 1};
+    const auto b = nnp::pad_batch<float>(ds, {2, 0});
+    CHECK(b.tokens.shape()[0] == 2);
+    CHECK(b.tokens.shape()[1] == 2);  // the longest of samples 2 and 0, not MaxLen
+    CHECK(b.tokens(0, 0) == 9);
+    CHECK(b.tokens(0, 1) == 0);       // padding id
+    CHECK(b.tokens(1, 1) == 4);
+    CHECK(b.mask.length() == 2);
+    CHECK(b.mask.lengths() == std::vector<std::size_t>{1, 2});
+    CHECK(b.labels == std::vector<int>{1, 0});
+    const auto wide = nnp::pad_batch<float>(ds, {1, 2}, 5);
+    CHECK(wide.tokens.shape()[1] == 5);
+    CHECK(wide.mask.lengths() == std::vector<std::size_t>{4, 1});
+    CHECK(contains(error_of([&] { nnp::pad_batch<float>(ds, {3}); }), "sample 3 is past"));
+    const auto batches = nnp::sequence_batch_order(10, 4, nnp::seed{1});
+    REQUIRE(batches.size() == 3);
+    CHECK(batches[2].size() == 2);
+    CHECK_THROWS_AS(nnp::padding_mask({2, 0}, 3), nnp::error);
+    CHECK_THROWS_AS(nnp::padding_mask({2, 4}, 3), nnp::error);
+}
+
+TEST_CASE("gradients of the sequence layers, in double, with masks of several lengths") {
+    for (const auto& lengths : mask_cases) {
+        CAPTURE(lengths.size());
+        CAPTURE(lengths[0]);
+        nnp::gradient_check_options o;
+        o.lengths = lengths;
+        using seq = nnp::sequence<6, 4>;
+        require_pass(nnp::check_layer_gradient<nnp::dense_t<3>, seq>(nnp::dense<3>, o));
+        require_pass(nnp::check_layer_gradient<nnp::layer_norm_t, seq>(nnp::layer_norm, o));
+        require_pass(nnp::check_layer_gradient<nnp::positional_encoding_t, seq>(nnp::positional_encoding, o));
+        require_pass(nnp::check_layer_gradient<nnp::masked_mean_pool_t, seq>(nnp::masked_mean_pool, o));
+        require_pass(nnp::check_layer_gradient<nnp::last_token_pool_t, seq>(nnp::last_token_pool, o));
+        require_pass(nnp::check_layer_gradient<nnp::mean_over_positions_t, nnp::sequence<6, 4, false>>(
+            nnp::mean_over_positions, o));
+        o.sequence_length = 7;  // extra padding beyond the longest sample
+        require_pass(nnp::check_layer_gradient<nnp::masked_mean_pool_t, seq>(nnp::masked_mean_pool, o));
+    }
+}
+
+TEST_CASE("masked pooling ignores the padded positions; the plain mean does not") {
+    nnp::padding_mask m({1, 2}, 3);
+    nnp::rng r(1);
+    nnp::context ctx{nnp::mode::eval, &r, &m};
+    nnp::matrix<double> x = nnp::detail::zero_matrix<double>(2, 6);  // 2 samples, T = 3, D = 2
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<double>(i + 1);
+    nnp::matrix<double> y = nnp::detail::zero_matrix<double>(2, 2);
+    nnp::masked_mean_pool_t::impl<double, nnp::sequence<3, 2>> pool;
+    pool.forward(x, y, ctx);
+    CHECK(y(0, 0) == 1.0);  // sample 0: position 0 only
+    CHECK(y(0, 1) == 2.0);
+    CHECK(y(1, 0) == (7.0 + 9.0) / 2);
+    nnp::last_token_pool_t::impl<double, nnp::sequence<3, 2>> last;
+    last.forward(x, y, ctx);
+    CHECK(y(0, 1) == 2.0);
+    CHECK(y(1, 0) == 9.0);
+    nnp::mean_over_positions_t::impl<double, nnp::sequence<3, 2, false>> plain;
+    plain.forward(x, y, ctx);
+    CHECK(y(0, 0) == (1.0 + 3.0 + 5.0) / 3);
+    nnp::context no_mask{nnp::mode::eval, &r, nullptr};
+    CHECK_THROWS_WITH_AS(pool.forward(x, y, no_mask), doctest::Contains("needs the padding mask"),
+                         nnp::error);
+}
+
+TEST_CASE("embedding: the padding row gets no gradient; ids outside the vocabulary are errors") {
+    constexpr auto net = nnp::token_input<5> | nnp::embedding<6, 3> | nnp::masked_mean_pool |
+                         nnp::dense<2>;
+    auto m = nnp::make_model<double>(net, nnp::seed{3});
+    nnp::matrix<double> x = {{1, 2, 0, 0}, {5, 0, 0, 0}, {3, 3, 4, 1}};
+    nnp::padding_mask mask({2, 1, 4}, 4);
+    m.forward(x, mask);
+    m.output_grad().fill(1.0);
+    m.backward();
+    const auto& table = m.params()[0];
+    REQUIRE(table.name == "table");
+    for (std::size_t j = 0; j < 3; ++j) {
+        CHECK(table.value[j] == 0.0);  // row of id 0 starts at zero
+        CHECK(table.grad[j] == 0.0);   // and gets no gradient
+        CHECK(table.grad[3 + j] != 0.0);
+    }
+    nnp::matrix<double> bad = {{1, 6}};
+    nnp::padding_mask one({2}, 2);
+    CHECK_THROWS_WITH_AS(m.forward(bad, one),
+                         doctest::Contains("embedding<6, 3>: sample 0 position 1 holds 6"), nnp::error);
+    nnp::matrix<double> too_long = nnp::detail::zero_matrix<double>(1, 6);
+    CHECK_THROWS_WITH_AS(m.forward(too_long), doctest::Contains("node 0 takes 1 to 5 positions"),
+                         nnp::error);
+    CHECK(m.node(1).shape == "Tx3 (padded, T<=5)");
+}
+
+TEST_CASE("a sequence model's gradient, in double, with masks of several lengths") {
+    constexpr auto net = nnp::token_input<6> | nnp::embedding<7, 4> | nnp::positional_encoding |
+                         nnp::dense<5> | nnp::tanh_act | nnp::layer_norm | nnp::masked_mean_pool |
+                         nnp::dense<3>;
+    auto m = nnp::make_model<double>(net, nnp::seed{4});
+    for (const auto& lengths : mask_cases) {
+        const std::size_t rows = lengths.size(), len = 5;
+        nnp::matrix<double> x = nnp::detail::zero_matrix<double>(rows, len);
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t t = 0; t < lengths[r]; ++t) x(r, t) = static_cast<double>(1 + (r + 2 * t) % 6);
+        nnp::gradient_check_options o;
+        o.lengths = lengths;
+        o.check_inputs = false;  // token ids
+        require_pass(nnp::check_model_gradient(m, x, o));
+    }
+}
+
+TEST_CASE("a sample's output does not depend on its batch's padding") {
+    constexpr auto net = nnp::token_input<8> | nnp::embedding<9, 6> | nnp::positional_encoding |
+                         nnp::dense<6> | nnp::relu | nnp::layer_norm | nnp::masked_mean_pool |
+                         nnp::dense<2>;
+    auto m = nnp::make_model<double>(net, nnp::seed{2});
+    const auto ds = nnp::order_task<9, 8>(6, nnp::seed{3});
+    const auto batch = nnp::pad_batch<double>(ds, {0, 1, 2, 3, 4, 5});
+    const auto wide = nnp::pad_batch<double>(ds, {0, 1, 2, 3, 4, 5}, 8);
+    const nnp::matrix<double> together = m.forward(batch.tokens, batch.mask, nnp::mode::eval);
+    const nnp::matrix<double> padded = m.forward(wide.tokens, wide.mask, nnp::mode::eval);
+    for (std::size_t i = 0; i < 6; ++i) {
+        const auto alone = nnp::pad_batch<double>(ds, {i});
+        const nnp::matrix<double> y = m.forward(alone.tokens, alone.mask, nnp::mode::eval);
+        for (std::size_t j = 0; j < 2; ++j) {
+            CHECK(y(0, j) == doctest::Approx(together(i, j)).epsilon(1e-12));
+            CHECK(y(0, j) == doctest::Approx(padded(i, j)).epsilon(1e-12));
+        }
+    }
+}
