@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <nnprobe/gradient_check.hpp>
+#include <nnprobe/layers/attention.hpp>
 #include <nnprobe/layers/embedding.hpp>
 #include <nnprobe/layers/masked_pooling.hpp>
 #include <nnprobe/loss.hpp>
@@ -170,7 +171,11 @@ TEST_CASE("gradients of the sequence layers, in double, with masks of several le
         require_pass(nnp::check_layer_gradient<nnp::last_token_pool_t, seq>(nnp::last_token_pool, o));
         require_pass(nnp::check_layer_gradient<nnp::mean_over_positions_t, nnp::sequence<6, 4, false>>(
             nnp::mean_over_positions, o));
+        require_pass(nnp::check_layer_gradient<nnp::self_attention_t<2>, seq>(nnp::self_attention<2>, o));
+        require_pass(nnp::check_layer_gradient<nnp::self_attention_t<4, true>, seq>(
+            nnp::causal_self_attention<4>, o));
         o.sequence_length = 7;  // extra padding beyond the longest sample
+        require_pass(nnp::check_layer_gradient<nnp::self_attention_t<1>, seq>(nnp::self_attention<1>, o));
         require_pass(nnp::check_layer_gradient<nnp::masked_mean_pool_t, seq>(nnp::masked_mean_pool, o));
     }
 }
@@ -227,8 +232,8 @@ TEST_CASE("embedding: the padding row gets no gradient; ids outside the vocabula
 
 TEST_CASE("a sequence model's gradient, in double, with masks of several lengths") {
     constexpr auto net = nnp::token_input<6> | nnp::embedding<7, 4> | nnp::positional_encoding |
-                         nnp::dense<5> | nnp::tanh_act | nnp::layer_norm | nnp::masked_mean_pool |
-                         nnp::dense<3>;
+                         nnp::dense<4> | nnp::tanh_act | nnp::named<"h"> | nnp::self_attention<2> |
+                         nnp::add<"h"> | nnp::layer_norm | nnp::masked_mean_pool | nnp::dense<3>;
     auto m = nnp::make_model<double>(net, nnp::seed{4});
     for (const auto& lengths : mask_cases) {
         const std::size_t rows = lengths.size(), len = 5;
@@ -244,7 +249,8 @@ TEST_CASE("a sequence model's gradient, in double, with masks of several lengths
 
 TEST_CASE("a sample's output does not depend on its batch's padding") {
     constexpr auto net = nnp::token_input<8> | nnp::embedding<9, 6> | nnp::positional_encoding |
-                         nnp::dense<6> | nnp::relu | nnp::layer_norm | nnp::masked_mean_pool |
+                         nnp::named<"x"> | nnp::self_attention<3> | nnp::add<"x"> |
+                         nnp::layer_norm | nnp::dense<6> | nnp::relu | nnp::masked_mean_pool |
                          nnp::dense<2>;
     auto m = nnp::make_model<double>(net, nnp::seed{2});
     const auto ds = nnp::order_task<9, 8>(6, nnp::seed{3});
@@ -260,4 +266,29 @@ TEST_CASE("a sample's output does not depend on its batch's padding") {
             CHECK(y(0, j) == doctest::Approx(padded(i, j)).epsilon(1e-12));
         }
     }
+}
+
+TEST_CASE("causal self-attention: position t does not see the positions after it") {
+    using seq = nnp::sequence<5, 4>;
+    nnp::self_attention_t<2, true>::impl<double, seq> causal;
+    nnp::self_attention_t<2, false>::impl<double, seq> full;
+    nnp::rng r(3);
+    causal.init(nnp::causal_self_attention<2>, nnp::init::normal(0.5), r);
+    full.wqkv = causal.wqkv;
+    full.wo = causal.wo;
+    nnp::padding_mask m({5, 3}, 5);
+    nnp::context ctx{nnp::mode::eval, &r, &m};
+    nnp::matrix<double> x = nnp::detail::zero_matrix<double>(2, 20), y1 = x, y2 = x, z1 = x, z2 = x;
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7 * static_cast<double>(i));
+    causal.forward(x, y1, ctx);
+    full.forward(x, z1, ctx);
+    nnp::matrix<double> x2 = x;
+    for (std::size_t j = 0; j < 4; ++j) x2(0, 3 * 4 + j) += 1.0;  // sample 0, position 3
+    for (std::size_t j = 0; j < 4; ++j) x2(1, 4 * 4 + j) += 1.0;  // sample 1, a padded key
+    causal.forward(x2, y2, ctx);
+    full.forward(x2, z2, ctx);
+    for (std::size_t j = 0; j < 12; ++j) CHECK(y2(0, j) == y1(0, j));  // positions 0..2
+    CHECK(y2(0, 12) != y1(0, 12));
+    CHECK(z2(0, 0) != z1(0, 0));                                       // full attention sees it
+    for (std::size_t j = 0; j < 12; ++j) CHECK(z2(1, j) == z1(1, j));  // padded keys: no weight
 }

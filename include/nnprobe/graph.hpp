@@ -434,7 +434,13 @@ constexpr auto operator|(const G& g, const L& l) {
     } else if constexpr (!detail::layer_accepts<L, in>()) {
         // One condition, two wordings: the common case (a rank>1 shape reaching a layer
         // that wants features) gets the fix spelled out.
-        if constexpr (in::rank > 1) {
+        if constexpr (detail::is_sequence<in>) {
+            static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
+                                                 detail::node_ref<G::size, L>>::value,
+                          "nnprobe: C1: shape mismatch: this layer does not accept this sequence "
+                          "(attention heads must divide its width; token ids need an embedding "
+                          "first; a flat layer needs a pooling over positions)");
+        } else if constexpr (in::rank > 1) {
             static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
                                                  detail::node_ref<G::size, L>>::value,
                           "nnprobe: C1: shape mismatch: this layer does not accept its rank > 1 "

@@ -6,6 +6,7 @@
 #include "layers/activations.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/attention.hpp"
 #include "layers/embedding.hpp"
 #include "layers/masked_pooling.hpp"
 #include "model.hpp"

@@ -1,0 +1,169 @@
+#pragma once
+// Multi-head self-attention on a sequence, as PyTorch's MultiheadAttention(D, Heads) called
+// with q = k = v = x, a key_padding_mask from the batch's padding mask and, for the causal
+// variant, a mask that hides the positions after each query:
+//   self_attention<Heads>          T x D -> T x D
+//   causal_self_attention<Heads>   the same, position t attends to positions <= t only
+// Q, K, V = x Wq + bq, x Wk + bk, x Wv + bv (stored together, D x 3D); each head takes D /
+// Heads features; y = concat(heads) Wo + bo. Padded keys get no weight; padded queries are
+// computed too (as PyTorch does) and are left to the masked layers after.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "../blas.hpp"
+#include "../init.hpp"
+#include "../layer.hpp"
+#include "../sequence.hpp"
+#include "../tensor.hpp"
+#include "masked_pooling.hpp"
+
+namespace nnp {
+
+template <std::size_t Heads, bool Causal = false>
+struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
+    static_assert(Heads >= 1, "nnprobe: attention needs at least one head");
+    static constexpr linearity_class linearity = linearity_class::nonlinear;
+    static constexpr bool reduces_positions = true;
+    static constexpr bool uses_mask = true;
+    static constexpr bool causal = Causal;
+    // C1: the heads split the width evenly.
+    template <class In>
+    static constexpr bool accepts = detail::is_sequence<In> && In::width % Heads == 0;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() {
+        return fmt::format("{}self_attention<{}>", Causal ? "causal_" : "", Heads);
+    }
+
+    template <class T, class In>
+    struct impl {
+        static constexpr std::size_t D = In::width, H = Heads, dh = D / Heads;
+        matrix<T> wqkv = detail::zero_matrix<T>(D, 3 * D), dwqkv = wqkv;
+        vector<T> bqkv = detail::filled_vector<T>(3 * D, T(0)), dbqkv = bqkv;
+        matrix<T> wo = detail::zero_matrix<T>(D, D), dwo = wo;
+        vector<T> bo = detail::filled_vector<T>(D, T(0)), dbo = bo;
+        std::vector<T> qkv, att, heads, dheads, dqkv;  // per batch, reused
+        std::size_t rows = 0, len = 0;
+
+        void init(const self_attention_t&, const init_spec& s, rng& r) {
+            const bool given = s.kind == init_spec::normal || s.kind == init_spec::uniform ||
+                               s.kind == init_spec::constant;
+            detail::initialise(wqkv, given ? s : init::glorot, D, D, r);
+            detail::initialise(wo, given ? s : init::glorot, D, D, r);
+            bqkv.fill(T(0));
+            bo.fill(T(0));
+        }
+        template <class F>
+        void for_each_param(F&& f) {
+            f("in_weight", wqkv, dwqkv);
+            f("in_bias", bqkv, dbqkv);
+            f("out_weight", wo, dwo);
+            f("out_bias", bo, dbo);
+        }
+        // Keys query i may attend to: the sample's real positions, and <= i when causal.
+        static std::size_t keys_for(std::size_t i, std::size_t real) {
+            return Causal ? std::min(real, i + 1) : real;
+        }
+
+        void forward(const matrix<T>& x, matrix<T>& y, context& ctx) {
+            rows = x.shape()[0];
+            len = x.shape()[1] / D;
+            const padding_mask& m = detail::mask_of(ctx, rows, len, "self_attention");
+            const std::size_t n = rows * len;
+            qkv.resize(n * 3 * D);
+            att.resize(rows * H * len * len);
+            heads.resize(n * D);
+            detail::gemm(false, false, n, 3 * D, D, x.data(), wqkv.data(), qkv.data());
+            for (std::size_t p = 0; p < n; ++p)
+                for (std::size_t j = 0; j < 3 * D; ++j) qkv[p * 3 * D + j] += bqkv(j);
+            const T scale = T(1) / std::sqrt(static_cast<T>(dh));
+            for (std::size_t b = 0; b < rows; ++b)
+                for (std::size_t h = 0; h < H; ++h) {
+                    T* a = att.data() + (b * H + h) * len * len;
+                    for (std::size_t i = 0; i < len; ++i) {
+                        const T* q = qkv.data() + (b * len + i) * 3 * D + h * dh;
+                        const std::size_t keys = keys_for(i, m.length_of(b));
+                        T top = -std::numeric_limits<T>::infinity();
+                        for (std::size_t j = 0; j < keys; ++j) {
+                            const T* k = qkv.data() + (b * len + j) * 3 * D + D + h * dh;
+                            T s = 0;
+                            for (std::size_t e = 0; e < dh; ++e) s += q[e] * k[e];
+                            a[i * len + j] = s * scale;
+                            top = std::max(top, a[i * len + j]);
+                        }
+                        T sum = 0;
+                        for (std::size_t j = 0; j < keys; ++j) sum += (a[i * len + j] = std::exp(a[i * len + j] - top));
+                        for (std::size_t j = 0; j < keys; ++j) a[i * len + j] /= sum;
+                        for (std::size_t j = keys; j < len; ++j) a[i * len + j] = T(0);
+                        T* o = heads.data() + (b * len + i) * D + h * dh;
+                        std::fill(o, o + dh, T(0));
+                        for (std::size_t j = 0; j < keys; ++j) {
+                            const T* v = qkv.data() + (b * len + j) * 3 * D + 2 * D + h * dh;
+                            for (std::size_t e = 0; e < dh; ++e) o[e] += a[i * len + j] * v[e];
+                        }
+                    }
+                }
+            detail::gemm(false, false, n, D, D, heads.data(), wo.data(), y.data());
+            for (std::size_t p = 0; p < n; ++p)
+                for (std::size_t j = 0; j < D; ++j) y.data()[p * D + j] += bo(j);
+        }
+
+        void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
+                      context& ctx) {
+            const padding_mask& m = detail::mask_of(ctx, rows, len, "self_attention");
+            const std::size_t n = rows * len;
+            dheads.resize(n * D);
+            dqkv.assign(n * 3 * D, T(0));
+            detail::gemm(true, false, D, D, n, heads.data(), dy.data(), dwo.data());
+            dbo.fill(T(0));
+            for (std::size_t p = 0; p < n; ++p)
+                for (std::size_t j = 0; j < D; ++j) dbo(j) += dy.data()[p * D + j];
+            detail::gemm(false, true, n, D, D, dy.data(), wo.data(), dheads.data());
+            const T scale = T(1) / std::sqrt(static_cast<T>(dh));
+            std::vector<T> da(len);
+            for (std::size_t b = 0; b < rows; ++b)
+                for (std::size_t h = 0; h < H; ++h) {
+                    const T* a = att.data() + (b * H + h) * len * len;
+                    for (std::size_t i = 0; i < len; ++i) {
+                        const std::size_t keys = keys_for(i, m.length_of(b));
+                        const T* d_o = dheads.data() + (b * len + i) * D + h * dh;
+                        T dot = 0;  // sum_j a_ij da_ij
+                        for (std::size_t j = 0; j < keys; ++j) {
+                            const std::size_t vj = (b * len + j) * 3 * D + 2 * D + h * dh;
+                            T s = 0;
+                            for (std::size_t e = 0; e < dh; ++e) {
+                                s += d_o[e] * qkv[vj + e];
+                                dqkv[vj + e] += a[i * len + j] * d_o[e];
+                            }
+                            da[j] = s;
+                            dot += a[i * len + j] * s;
+                        }
+                        const std::size_t qi = (b * len + i) * 3 * D + h * dh;
+                        for (std::size_t j = 0; j < keys; ++j) {
+                            const T ds = a[i * len + j] * (da[j] - dot) * scale;
+                            const std::size_t kj = (b * len + j) * 3 * D + D + h * dh;
+                            for (std::size_t e = 0; e < dh; ++e) {
+                                dqkv[qi + e] += ds * qkv[kj + e];
+                                dqkv[kj + e] += ds * qkv[qi + e];
+                            }
+                        }
+                    }
+                }
+            detail::gemm(true, false, D, 3 * D, n, x.data(), dqkv.data(), dwqkv.data());
+            dbqkv.fill(T(0));
+            for (std::size_t p = 0; p < n; ++p)
+                for (std::size_t j = 0; j < 3 * D; ++j) dbqkv(j) += dqkv[p * 3 * D + j];
+            if (dx) detail::gemm(false, true, n, D, 3 * D, dqkv.data(), wqkv.data(), dx->data());
+        }
+    };
+};
+template <std::size_t Heads>
+inline constexpr self_attention_t<Heads, false> self_attention{};
+template <std::size_t Heads>
+inline constexpr self_attention_t<Heads, true> causal_self_attention{};
+
+}  // namespace nnp
