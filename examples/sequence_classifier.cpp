@@ -1,7 +1,8 @@
 // A sequence classifier on the built-in order task (does token 1 come before token 2?):
-// token ids -> embedding + sinusoidal positions -> a per-position dense block with layer
-// norm -> masked mean over each sample's real positions -> dense head. Batches are padded to
-// their own longest sample; the mask travels with them.
+// token ids -> embedding + sinusoidal positions -> one self-attention block (4 heads, key
+// padding mask) with a residual and layer norm -> a per-position dense layer -> masked mean
+// over each sample's real positions -> dense head. Batches are padded to their own longest
+// sample; the mask travels with them.
 #include <cstdio>
 #include <nnprobe/nnprobe.hpp>
 
@@ -9,8 +10,8 @@ using namespace nnp;
 
 constexpr std::size_t vocab = 32, max_len = 16;
 constexpr auto classifier = token_input<max_len> | embedding<vocab, 32> | positional_encoding |
-                            dense<64> | relu | dense<32> | named<"block"> | layer_norm |
-                            masked_mean_pool | dense<32> | relu | dense<2>;
+                            named<"x"> | self_attention<4> | add<"x"> | layer_norm |
+                            dense<32> | relu | masked_mean_pool | dense<2>;
 
 int main() {
     const auto train_set = order_task<vocab, max_len>(4000, seed{1}, 4);
