@@ -11,6 +11,8 @@
 #include <nnprobe/optimizer.hpp>
 #include <nnprobe/token_data.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -169,6 +171,9 @@ TEST_CASE("gradients of the sequence layers, in double, with masks of several le
         require_pass(nnp::check_layer_gradient<nnp::positional_encoding_t, seq>(nnp::positional_encoding, o));
         require_pass(nnp::check_layer_gradient<nnp::masked_mean_pool_t, seq>(nnp::masked_mean_pool, o));
         require_pass(nnp::check_layer_gradient<nnp::last_token_pool_t, seq>(nnp::last_token_pool, o));
+        require_pass(nnp::check_layer_gradient<nnp::masked_max_pool_t, seq>(nnp::masked_max_pool, o));
+        require_pass(nnp::check_layer_gradient<nnp::learned_positional_encoding_t, seq>(
+            nnp::learned_positional_encoding, o));
         require_pass(nnp::check_layer_gradient<nnp::mean_over_positions_t, nnp::sequence<6, 4, false>>(
             nnp::mean_over_positions, o));
         require_pass(nnp::check_layer_gradient<nnp::self_attention_t<2>, seq>(nnp::self_attention<2>, o));
@@ -196,6 +201,15 @@ TEST_CASE("masked pooling ignores the padded positions; the plain mean does not"
     last.forward(x, y, ctx);
     CHECK(y(0, 1) == 2.0);
     CHECK(y(1, 0) == 9.0);
+    nnp::masked_max_pool_t::impl<double, nnp::sequence<3, 2>> top;
+    x(1, 0) = 100;  // sample 1's largest first feature, at position 0
+    x(0, 4) = 100;  // a padded position of sample 0
+    top.forward(x, y, ctx);
+    CHECK(y(0, 0) == 1.0);
+    CHECK(y(1, 0) == 100.0);
+    CHECK(y(1, 1) == 10.0);
+    x(1, 0) = 7;
+    x(0, 4) = 5;
     nnp::mean_over_positions_t::impl<double, nnp::sequence<3, 2, false>> plain;
     plain.forward(x, y, ctx);
     CHECK(y(0, 0) == (1.0 + 3.0 + 5.0) / 3);
@@ -245,6 +259,40 @@ TEST_CASE("a sequence model's gradient, in double, with masks of several lengths
         o.check_inputs = false;  // token ids
         require_pass(nnp::check_model_gradient(m, x, o));
     }
+}
+
+namespace {
+// The largest difference between each sample's output alone and in its batch, padded to the
+// longest sample and to the maximum length.
+template <class Net>
+double padding_dependence(const Net& net) {
+    auto m = nnp::make_model<double>(net, nnp::seed{2});
+    const auto ds = nnp::order_task<9, 8>(6, nnp::seed{3});
+    const std::vector<std::size_t> all{0, 1, 2, 3, 4, 5};
+    const auto batch = nnp::pad_batch<double>(ds, all);
+    const auto wide = nnp::pad_batch<double>(ds, all, 8);
+    const nnp::matrix<double> together = m.forward(batch.tokens, batch.mask, nnp::mode::eval);
+    const nnp::matrix<double> padded = m.forward(wide.tokens, wide.mask, nnp::mode::eval);
+    double worst = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const auto alone = nnp::pad_batch<double>(ds, {i});
+        const nnp::matrix<double> y = m.forward(alone.tokens, alone.mask, nnp::mode::eval);
+        for (std::size_t j = 0; j < y.shape()[1]; ++j)
+            worst = std::max({worst, std::abs(y(0, j) - together(i, j)), std::abs(y(0, j) - padded(i, j))});
+    }
+    return worst;
+}
+}  // namespace
+
+TEST_CASE("padding dependence: zero with masked pooling, caught when the padding is counted") {
+    constexpr auto masked = nnp::token_input<8> | nnp::embedding<9, 6> | nnp::learned_positional_encoding |
+                            nnp::named<"x"> | nnp::causal_self_attention<2> | nnp::add<"x"> |
+                            nnp::dense<6> | nnp::relu | nnp::masked_max_pool | nnp::dense<2>;
+    CHECK(padding_dependence(masked) < 1e-12);
+    // The bug: a plain mean, the padding waved through with the opt-out.
+    constexpr auto counted = nnp::token_input<8> | nnp::embedding<9, 6> | nnp::dense<6> |
+                             nnp::relu | nnp::padding_ok | nnp::mean_over_positions | nnp::dense<2>;
+    CHECK(padding_dependence(counted) > 1e-3);
 }
 
 TEST_CASE("a sample's output does not depend on its batch's padding") {

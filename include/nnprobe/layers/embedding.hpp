@@ -5,6 +5,8 @@
 //                             padding id, its row starts at zero and never gets a gradient
 //   positional_encoding       adds the sinusoidal encoding of "Attention is all you need"
 //                             (sin on even features, cos on odd ones) to every position
+//   learned_positional_encoding  adds a learned MaxLen x D table, row t to position t
+//                             (N(0, 1) as an Embedding, unless the node asks otherwise)
 // Both work on sequences (sequence.hpp): the embedding takes token_input<MaxLen>'s ids.
 #include <cmath>
 #include <string>
@@ -121,5 +123,43 @@ struct positional_encoding_t {
     };
 };
 inline constexpr positional_encoding_t positional_encoding{};
+
+struct learned_positional_encoding_t : layer_base<learned_positional_encoding_t> {
+    static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    template <class In>
+    static constexpr bool accepts = detail::is_sequence<In>;
+    template <class In>
+    using output_shape = In;
+    static std::string describe() { return "learned_positional_encoding"; }
+
+    template <class T, class In>
+    struct impl {
+        static constexpr std::size_t M = In::max_length, D = In::width;
+        matrix<T> table = detail::zero_matrix<T>(M, D), dtable = detail::zero_matrix<T>(M, D);
+        void init(const learned_positional_encoding_t&, const init_spec& s, rng& r) {
+            const bool given = s.kind == init_spec::normal || s.kind == init_spec::uniform ||
+                               s.kind == init_spec::constant;
+            detail::initialise(table, given ? s : init::normal(1.0), D, D, r);
+        }
+        template <class F>
+        void for_each_param(F&& f) {
+            f("table", table, dtable);
+        }
+        void forward(const matrix<T>& x, matrix<T>& y, context&) {
+            const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t i = 0; i < cols; ++i) y(r, i) = x(r, i) + table.data()[i];
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
+                      context&) {
+            const std::size_t rows = dy.shape()[0], cols = dy.shape()[1];
+            dtable.fill(T(0));
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t i = 0; i < cols; ++i) dtable.data()[i] += dy(r, i);
+            if (dx) detail::copy_into(*dx, dy);
+        }
+    };
+};
+inline constexpr learned_positional_encoding_t learned_positional_encoding{};
 
 }  // namespace nnp

@@ -1,12 +1,15 @@
 #pragma once
 // Pooling over the positions of a sequence, T x D -> D:
 //   masked_mean_pool      mean over each sample's real positions (reads the padding mask)
+//   masked_max_pool       per feature, the largest value over the real positions (the
+//                         first one on ties, as torch.max)
 //   last_token_pool       each sample's last real position (reads the padding mask)
 //   mean_over_positions   mean over all T positions, padding included: on a padded sequence
 //                         it is a compile error (C8) unless the sequence is marked padding_ok
 //   padding_ok            the explicit opt-out of C8: every sample of a batch is as long as
 //                         the batch, or counting the padding is intended
 #include <string>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -75,6 +78,43 @@ struct masked_mean_pool_t : detail::sequence_pool_base<masked_mean_pool_t> {
     };
 };
 inline constexpr masked_mean_pool_t masked_mean_pool{};
+
+struct masked_max_pool_t : detail::sequence_pool_base<masked_max_pool_t> {
+    static constexpr linearity_class linearity = linearity_class::nonlinear;
+    static constexpr bool uses_mask = true;
+    static std::string describe() { return "masked_max_pool"; }
+    template <class T, class In>
+    struct impl {
+        static constexpr std::size_t D = In::width;
+        std::vector<std::size_t> argmax;  // per output entry: the position it took
+        void forward(const matrix<T>& x, matrix<T>& y, context& ctx) {
+            const std::size_t rows = x.shape()[0], len = x.shape()[1] / D;
+            const padding_mask& m = detail::mask_of(ctx, rows, len, "masked_max_pool");
+            argmax.assign(rows * D, 0);
+            for (std::size_t r = 0; r < rows; ++r) {
+                const T* px = x.data() + r * len * D;
+                for (std::size_t j = 0; j < D; ++j) {
+                    std::size_t best = 0;
+                    for (std::size_t t = 1; t < m.length_of(r); ++t)
+                        if (px[t * D + j] > px[best * D + j]) best = t;
+                    argmax[r * D + j] = best;
+                    y(r, j) = px[best * D + j];
+                }
+            }
+        }
+        void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
+                      context&) {
+            if (!dx) return;
+            const std::size_t rows = dy.shape()[0], len = dx->shape()[1] / D;
+            dx->fill(T(0));
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t j = 0; j < D; ++j)
+                    (*dx)(r, argmax[r * D + j] * D + j) = dy(r, j);
+            (void)len;
+        }
+    };
+};
+inline constexpr masked_max_pool_t masked_max_pool{};
 
 struct last_token_pool_t : detail::sequence_pool_base<last_token_pool_t> {
     static constexpr bool uses_mask = true;
