@@ -6,9 +6,7 @@
 #include <nnprobe/layers/attention.hpp>
 #include <nnprobe/layers/embedding.hpp>
 #include <nnprobe/layers/masked_pooling.hpp>
-#include <nnprobe/loss.hpp>
 #include <nnprobe/model.hpp>
-#include <nnprobe/optimizer.hpp>
 #include <nnprobe/token_data.hpp>
 
 #include <algorithm>
@@ -51,6 +49,15 @@ std::string error_of(F&& load) {
     }
     return "";
 }
+
+// What the checks read from the types: C8 (a plain mean over a padded axis) and C1 (flatten
+// would fix a batch-dependent length into features).
+static_assert(nnp::detail::ignores_padding<nnp::mean_over_positions_t, nnp::sequence<4, 2>>());
+static_assert(!nnp::detail::ignores_padding<nnp::mean_over_positions_t, nnp::sequence<4, 2, false>>());
+static_assert(!nnp::detail::ignores_padding<nnp::masked_mean_pool_t, nnp::sequence<4, 2>>());
+static_assert(!nnp::detail::ignores_padding<nnp::self_attention_t<2>, nnp::sequence<4, 2>>());
+static_assert(!nnp::detail::layer_accepts<nnp::flatten_t, nnp::sequence<4, 2>>());
+static_assert(nnp::detail::layer_accepts<nnp::flatten_t, nnp::shape<1, 4, 4>>());
 
 // Batches of masks of several shapes: none padded, one short sample, extra padding.
 const std::vector<std::vector<std::size_t>> mask_cases = {{3, 3, 3}, {1, 4, 2}, {5, 1}};

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../layer.hpp"
+#include "../sequence.hpp"
 #include "../shape.hpp"
 #include "../tensor.hpp"
 
@@ -23,6 +24,9 @@ struct identity_impl {
 
 struct flatten_t {
     static constexpr linearity_class linearity = linearity_class::affine_elementwise;
+    // A sequence's length is the batch's: pool over its positions instead.
+    template <class In>
+    static constexpr bool accepts = !detail::is_sequence<In>;
     template <class In>
     using output_shape = shape<In::size>;
     static std::string describe() { return "flatten"; }
