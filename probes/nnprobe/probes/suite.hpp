@@ -12,6 +12,7 @@
 #include "gradients_flow.hpp"
 #include "init_sane.hpp"
 #include "overfits.hpp"
+#include "pipeline_gradient.hpp"
 #include "report.hpp"
 
 namespace nnp {
@@ -20,7 +21,8 @@ template <class T = float, class P>
 std::vector<verdict> probe_suite(const P& p, const typename P::dataset_type& data,
                                  const probe_options& o = {}) {
     return {overfits<T>(p, data, o), gradients_flow<T>(p, data, o), all_layers_change<T>(p, data, o),
-            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o)};
+            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o),
+            gradient_check<T>(p, data, o)};
 }
 
 // The network as one line: "input<4> | dense<16> | relu | dense<3>", merges with their inputs.
