@@ -105,31 +105,8 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
         return v;
     }
 
-    // Scale through depth, in the same evaluation pass at initialisation.
     run.infer(sub.x);
-    for (const auto& g : detail::layer_gains<G>(run.net())) {
-        if (g.gain <= detail::max_layer_gain && g.gain >= 1 / detail::max_layer_gain) continue;
-        const auto& out = run.net().output(g.node);
-        bool identical = out.shape()[1] > 1;  // every unit the same function: symmetric as well
-        for (std::size_t r = 0; r < sub.size() && identical; ++r)
-            for (std::size_t j = 1; j < out.shape()[1] && identical; ++j) identical = out(r, j) == out(r, 0);
-        const bool big = g.gain > detail::max_layer_gain;
-        v.node = g.node;
-        v.step = 0;
-        v.measured = g.gain;
-        v.threshold = big ? detail::max_layer_gain : 1 / detail::max_layer_gain;
-        v.hint = std::string(big ? "a scale fault: weights initialised at too large a scale"
-                                 : "a scale fault: weights initialised at too small a scale") +
-                 " (an init's standard deviation off by orders of magnitude?); He or Glorot keeps the "
-                 "scale" + (identical ? "; and a symmetry fault: all its units are identical (a constant init?)" : "");
-        v.explanation = fmt::format(
-            "init_sane: {}: at initialisation its output RMS is {:.3g}x its input's ({:.3g} from {:.3g}; the "
-            "band is [{:.3g}, {:.3g}]): the activation scale {} layer by layer; {}",
-            run.net().node(g.node).label(), g.gain, g.out_rms, g.in_rms, 1 / detail::max_layer_gain,
-            detail::max_layer_gain, big ? "explodes" : "vanishes", v.hint);
-        return v;
-    }
-
+    const auto gains = detail::layer_gains<G>(run.net());
     // Symmetry: at initialisation (a constant init makes every unit of the layer identical, even
     // when the next layer's random weights will tell them apart a little), then after the
     // warm-up steps (identical units get identical updates).
@@ -163,9 +140,16 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
                     v.step = steps;
                     v.measured = worst;
                     v.threshold = limit;
-                    v.hint = "a symmetry fault, not a scale one: symmetric initialisation (a constant init?): "
-                             "identical units get identical updates and never differ; initialise with random "
-                             "weights (He, Glorot)";
+                    std::string scale_too;
+                    for (const auto& g : gains)
+                        if (g.node == i && !(g.gain <= detail::max_layer_gain && g.gain >= 1 / detail::max_layer_gain))
+                            scale_too = fmt::format(" (its scale is off as well: output RMS {:.3g}x its input's at "
+                                                    "initialisation, outside [{:.3g}, {:.3g}])",
+                                                    g.gain, 1 / detail::max_layer_gain, detail::max_layer_gain);
+                    v.hint = (scale_too.empty() ? std::string("a symmetry fault, not a scale one")
+                                                : "a symmetry fault" + scale_too) +
+                             ": symmetric initialisation (a constant init?): identical units get identical "
+                             "updates and never differ; initialise with random weights (He, Glorot)";
                     v.explanation = fmt::format(
                         "init_sane: {}: units {} and {} compute the same function {} (max |diff| over {} samples "
                         "= {:.3g}, tolerance {:.3g}); {}",
@@ -178,7 +162,28 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
         }
         return false;
     };
+    // Symmetry first: identical units are the fault even where their scale is off too.
     if (symmetric(0)) return v;
+    // Scale through depth, in the same evaluation pass at initialisation.
+    for (const auto& g : gains) {
+        if (g.gain <= detail::max_layer_gain && g.gain >= 1 / detail::max_layer_gain) continue;
+        const bool big = g.gain > detail::max_layer_gain;
+        v.node = g.node;
+        v.step = 0;
+        v.measured = g.gain;
+        v.threshold = big ? detail::max_layer_gain : 1 / detail::max_layer_gain;
+        v.hint = std::string(big ? "a scale fault: weights initialised at too large a scale"
+                                 : "a scale fault: weights initialised at too small a scale") +
+                 " (an init's standard deviation off by orders of magnitude?); He or Glorot keeps the "
+                 "scale";
+        v.explanation = fmt::format(
+            "init_sane: {}: at initialisation its output RMS is {:.3g}x its input's ({:.3g} from {:.3g}; the "
+            "band is [{:.3g}, {:.3g}]): the activation scale {} layer by layer; {}",
+            run.net().node(g.node).label(), g.gain, g.out_rms, g.in_rms, 1 / detail::max_layer_gain,
+            detail::max_layer_gain, big ? "explodes" : "vanishes", v.hint);
+        return v;
+    }
+
     for (std::size_t k = 0; k < o.init_warmup; ++k) run.step(k);
     run.refresh_statistics(sub);
     run.infer(sub.x);
