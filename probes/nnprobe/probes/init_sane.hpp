@@ -42,7 +42,7 @@ double expected_initial_loss(const typename P::dataset_type& ds) {
 // The band a parameterised mixing node's (dense, conv) output RMS must keep around its
 // input's at initialisation. The inits aim at gain sqrt(2) (He, before a relu) or
 // sqrt(2 fan_in / (fan_in + fan_out)) <= sqrt(2) (Glorot); measured on the healthy models and
-// the legitimate configurations of the tests: 0.2 to 2.5. Weights 100x too large give a gain
+// the legitimate configurations of the tests (20 seeds): 0.2 to 3.0. Weights 100x too large give a gain
 // near 140 per layer, 0.01x too small near 0.014: far outside [1/10, 10].
 inline constexpr double max_layer_gain = 10.0;
 
