@@ -58,3 +58,5 @@ int main() {
 // PASS all_layers_change
 // PASS batch_invariance
 // PASS init_sane
+// PASS gradient_check
+// PASS unit_health

@@ -495,6 +495,9 @@ TEST_CASE("gradcheck: a broken layer inside a model is reported per node") {
     CHECK(r.mentions("node 0 input"));
     CHECK(r.mentions("node 1 dense<4> bias"));
     CHECK_FALSE(r.mentions("node 3 dense<2>"));
+    // Checked alone, each node names the one whose backward is wrong.
+    CHECK(contains(r.explain(), "checked alone on the inputs it receives, node 2 sign_error gives a wrong "
+                                "gradient (dx): its backward is wrong"));
     CHECK(contains(r.explain(), "nearest the output belongs to node 1 dense<4>"));
     CHECK(contains(r.explain(), "up to node 3 dense<2>"));
     for (const auto& t : r.tensors)

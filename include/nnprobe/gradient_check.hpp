@@ -35,6 +35,7 @@
 // live data. A model's dropout draws a new mask every pass, so a model with dropout cannot be
 // checked in train mode: the check detects the unrepeatable forward pass, names the node whose
 // output differs, and compares nothing.
+#include <array>
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -142,6 +143,7 @@ struct gradient_check_result {
     std::size_t entries_checked = 0;
     double max_abs_error = 0;  // over entries where both gradients are finite
     double max_rel_error = 0;
+    std::size_t entries_skipped = 0;  // node-local check: entries at a kink, not judged
 
     // Does any mismatch or summary name this tensor (substring match)?
     bool mentions(std::string_view tensor) const {
@@ -476,6 +478,173 @@ gradient_check_result check_layer_gradient(const Layer& spec, gradient_check_opt
     return res;
 }
 
+namespace detail::gradcheck {
+
+// Every node of a model checked alone, on the inputs it received in the model's last forward
+// pass: a copy of the node's runtime part runs forward and backward under a random projection
+// r of its output, and every parameter gradient and every input gradient it gives is compared
+// with a central difference of its own forward. A node's gradients depend on nothing but its
+// own code and inputs, so a wrong entry names the node whose backward is wrong (a whole-model
+// check sees a wrong input gradient only in the nodes upstream of it).
+//
+// Non-differentiable points: the two one-sided differences (f(v+h) - f(v)) / h and
+// (f(v) - f(v-h)) / h are computed from the same three forwards; where they disagree beyond
+// twice the tolerance a kink lies within h of the point (relu at 0, tied max-pool inputs), the
+// central difference is not a derivative, and the entry is skipped (counted, not judged).
+// Where they agree, the central difference is within the tolerance of either side, so a kink
+// the test lets through cannot produce an error above the tolerance. Smooth curvature makes
+// them differ by h |f''| (1e-6 |f''| at the default step), far below it.
+struct local_options {
+    std::size_t max_entries = 48;  // per tensor; larger tensors are sampled (seeded)
+    double step = 1e-6;
+    double atol = 1e-6;
+    double rtol = 1e-3;            // real backward bugs are wrong by O(1) of the gradient
+    mode pass_mode = mode::train;
+    std::uint64_t random_seed = 7;
+};
+
+inline std::vector<std::size_t> sampled_entries(std::size_t size, std::size_t most, rng& r) {
+    std::vector<std::size_t> idx;
+    if (size <= most) {
+        for (std::size_t i = 0; i < size; ++i) idx.push_back(i);
+        return idx;
+    }
+    for (std::size_t k = 0; k < most; ++k) {  // one entry in each of `most` equal strides
+        const std::size_t lo = k * size / most, hi = (k + 1) * size / most;
+        idx.push_back(lo + static_cast<std::size_t>(r.next_u64() % (hi - lo)));
+    }
+    return idx;
+}
+
+template <std::size_t I, class G>
+void check_node_alone(model<double, G>& m, const local_options& lo, gradient_check_result& res) {
+    using N = node_at<G, I>;
+    using L = typename N::layer_type;
+    constexpr bool merge = is_merge<L>();
+    constexpr std::size_t inputs = merge ? N::input_count : 1;
+    constexpr std::size_t out_cols = shape_at<G, I>::size;
+    auto impl = m.template layer<I>();  // a copy: the model is left as it was
+    const std::string label = m.node(I).label();
+    const std::size_t rows = m.rows();
+
+    std::array<matrix<double>, inputs> xs, dxs;
+    for (std::size_t k = 0; k < inputs; ++k) {
+        xs[k] = m.output(N::inputs[k]);
+        dxs[k] = matrix<double>(xs[k].shape(), 0.0);
+    }
+    matrix<double> y = matrix<double>({rows, out_cols}, 0.0);
+    rng gen = rng(lo.random_seed).fork(I);
+    const matrix<double> r = random_matrix(rows, out_cols, gen, 1.0, 0.0);
+    const std::uint64_t pass_seed = gen.next_u64();
+    auto forward = [&]() -> const matrix<double>& {
+        rng pass(pass_seed);  // a stochastic layer draws the same mask every pass
+        context ctx{lo.pass_mode, &pass};
+        if constexpr (merge) {
+            std::array<const matrix<double>*, inputs> p;
+            for (std::size_t k = 0; k < inputs; ++k) p[k] = &xs[k];
+            impl.forward(std::span<const matrix<double>* const>(p), y, ctx);
+        } else {
+            impl.forward(xs[0], y, ctx);
+        }
+        return y;
+    };
+
+    struct tensor {
+        std::string name;
+        double* value;
+        double* grad;
+        std::size_t size;
+    };
+    std::vector<tensor> tensors;
+    for (std::size_t k = 0; k < inputs; ++k)
+        tensors.push_back({label + (merge ? fmt::format(" dx{}", k) : std::string(" dx")), xs[k].data(),
+                           dxs[k].data(), xs[k].size()});
+    if constexpr (requires { impl.for_each_param([](auto&&...) {}); })
+        impl.for_each_param([&](std::string_view name, auto& value, auto& grad) {
+            tensors.push_back({label + " " + std::string(name), value.data(), grad.data(), value.size()});
+        });
+
+    for (auto& t : tensors) fill(t.grad, t.size, sentinel());
+    const matrix<double> y0 = forward();
+    {
+        rng pass(pass_seed);
+        context ctx{lo.pass_mode, &pass};
+        if constexpr (merge) {
+            std::array<matrix<double>*, inputs> p;
+            for (std::size_t k = 0; k < inputs; ++k) p[k] = &dxs[k];
+            impl.backward(r, std::span<matrix<double>* const>(p), ctx);
+        } else {
+            impl.backward(xs[0], y0, r, &dxs[0], ctx);
+        }
+    }
+    for (auto& t : tensors) {
+        gradient_tensor_summary sum{t.name, I, t.size, 0, 0, 0};
+        for (std::size_t i : sampled_entries(t.size, lo.max_entries, gen)) {
+            const double v = t.value[i], a = t.grad[i];
+            const double h = lo.step * std::max(1.0, std::abs(v));
+            t.value[i] = v + h;
+            const double up = projected_difference(r, forward(), y0) / h;
+            t.value[i] = v - h;
+            const double down = projected_difference(r, y0, forward()) / h;
+            t.value[i] = v;
+            const double numeric = (up + down) / 2;
+            gradient_mismatch mm{t.name, i, a, numeric, 0, 0};
+            if (is_sentinel(a)) {
+                mm.kind = mismatch_kind::never_written;
+                mm.never_written = true;
+            } else if (!std::isfinite(a)) {
+                mm.kind = mismatch_kind::not_finite;
+            } else if (!std::isfinite(numeric)) {
+                mm.kind = mismatch_kind::numeric_not_finite;
+            } else {
+                const double scale = std::max({std::abs(a), std::abs(up), std::abs(down)});
+                const double tol = lo.atol + lo.rtol * scale;
+                if (!(std::abs(up - down) <= 2 * tol)) {  // a kink within h: not a derivative
+                    ++res.entries_skipped;
+                    continue;
+                }
+                mm.abs_error = std::abs(a - numeric);
+                mm.rel_error = scale > 0 ? mm.abs_error / scale : 0.0;
+                sum.max_abs_error = std::max(sum.max_abs_error, mm.abs_error);
+                sum.max_rel_error = std::max(sum.max_rel_error, mm.rel_error);
+                res.max_abs_error = std::max(res.max_abs_error, mm.abs_error);
+                res.max_rel_error = std::max(res.max_rel_error, mm.rel_error);
+                ++res.entries_checked;
+                if (mm.abs_error <= tol) continue;
+            }
+            if (mm.kind != mismatch_kind::wrong_value) {
+                mm.abs_error = mm.rel_error = std::numeric_limits<double>::infinity();
+                ++res.entries_checked;
+            }
+            ++sum.mismatches;
+            sum.never_written += mm.never_written;
+            res.mismatches.push_back(std::move(mm));
+        }
+        res.tensors.push_back(std::move(sum));
+    }
+}
+
+// Every node of `m` checked alone on the inputs of its last forward pass (run one first).
+template <class G>
+gradient_check_result check_nodes_alone(model<double, G>& m, const local_options& lo = {}) {
+    gradient_check_result res;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (check_node_alone<K + 1>(m, lo, res), ...);
+    }(std::make_index_sequence<G::size - 1>{});
+    res.ok = res.mismatches.empty();
+    return res;
+}
+
+// The first node (in order) with a wrong entry, or npos.
+inline std::size_t first_wrong_node(const gradient_check_result& r) {
+    std::size_t node = npos;
+    for (const auto& t : r.tensors)
+        if (t.mismatches && (node == npos || t.node < node)) node = t.node;
+    return node;
+}
+
+}  // namespace detail::gradcheck
+
 // Check a whole model at double: L = sum(r ⊙ output) for a random r, every parameter of every
 // node and the input (the input gradient is enabled). Tensors are named by node label:
 // "node 1 dense<8> weight", "node 0 input". See the header comment for side effects.
@@ -568,9 +737,28 @@ gradient_check_result check_model_gradient(model<double, G>& m, const matrix<dou
 
     gc::compare(probes, forward, r, opts, res);
 
-    // Where to look: the wrong tensor nearest the output, and the next node after it whose
-    // gradients are all right. In a chain the bug is in that node's backward or in a
-    // parameter-free node between the two.
+    // Where to look: each node checked alone on its inputs names the node whose backward is
+    // wrong (a wrong input gradient corrupts only the tensors upstream of its node, so the
+    // whole-model comparison alone would blame a node before it).
+    if (!res.mismatches.empty()) {
+        m.forward(xc, opts.pass_mode);
+        detail::gradcheck::local_options lo;
+        lo.pass_mode = opts.pass_mode;
+        lo.random_seed = opts.random_seed;
+        const auto alone = detail::gradcheck::check_nodes_alone(m, lo);
+        if (const std::size_t n = detail::gradcheck::first_wrong_node(alone); n != detail::npos) {
+            std::string which;
+            for (const auto& t : alone.tensors)
+                if (t.node == n && t.mismatches)
+                    which += (which.empty() ? "" : ", ") + t.tensor.substr(m.node(n).label().size() + 1);
+            res.notes.push_back(fmt::format(
+                "checked alone on the inputs it receives, {} gives a wrong gradient ({}): its "
+                "backward is wrong; the wrong gradients upstream of it follow from it",
+                m.node(n).label(), which));
+        }
+    }
+    // And the wrong tensor nearest the output, and the next node after it whose gradients are
+    // all right.
     std::size_t worst = detail::npos;
     for (const auto& t : res.tensors)
         if (t.mismatches && (worst == detail::npos || t.node > worst)) worst = t.node;

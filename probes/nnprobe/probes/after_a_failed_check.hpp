@@ -32,6 +32,10 @@ verdict batch_invariance(const invalid_pipeline&, const A&...) { return detail::
 template <class T = float, class... A>
 verdict init_sane(const invalid_pipeline&, const A&...) { return detail::not_run("init_sane"); }
 template <class T = float, class... A>
+verdict gradient_check(const invalid_pipeline&, const A&...) { return detail::not_run("gradient_check"); }
+template <class T = float, class... A>
+verdict unit_health(const invalid_pipeline&, const A&...) { return detail::not_run("unit_health"); }
+template <class T = float, class... A>
 std::vector<verdict> probe_suite(const invalid_pipeline&, const A&...) { return {}; }
 template <class T = float, class... A>
 report_section report_for(std::string title, const invalid_pipeline&, const A&...) {

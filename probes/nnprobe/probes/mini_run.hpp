@@ -84,6 +84,14 @@ public:
         apply_transforms(infer_x_);
         return gather(model_.forward(to_scalar(infer_x_), mode::eval));
     }
+    // A training-mode forward pass through the pipeline's transforms (never its batcher),
+    // without a step: every node's output is then the one training differentiates.
+    const matrix<T>& forward_train(const matrix<float>& x) {
+        detail::ensure_shape(infer_x_, x.shape()[0], x.shape()[1]);
+        detail::copy_into(infer_x_, x);
+        apply_transforms(infer_x_);
+        return model_.forward(to_scalar(infer_x_), mode::train);
+    }
     // Loss and accuracy on a whole data set in evaluation mode.
     std::pair<double, double> evaluate(const DS& ds) {
         const auto& out = infer(ds.x);

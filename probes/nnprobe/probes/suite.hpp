@@ -1,5 +1,5 @@
 #pragma once
-// The standard suite: the five checks on one pipeline, each its own verdict.
+// The standard suite: the checks on one pipeline, each its own verdict.
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -12,7 +12,9 @@
 #include "gradients_flow.hpp"
 #include "init_sane.hpp"
 #include "overfits.hpp"
+#include "pipeline_gradient.hpp"
 #include "report.hpp"
+#include "unit_health.hpp"
 
 namespace nnp {
 
@@ -20,7 +22,8 @@ template <class T = float, class P>
 std::vector<verdict> probe_suite(const P& p, const typename P::dataset_type& data,
                                  const probe_options& o = {}) {
     return {overfits<T>(p, data, o), gradients_flow<T>(p, data, o), all_layers_change<T>(p, data, o),
-            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o)};
+            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o),
+            gradient_check<T>(p, data, o), unit_health<T>(p, data, o)};
 }
 
 // The network as one line: "input<4> | dense<16> | relu | dense<3>", merges with their inputs.

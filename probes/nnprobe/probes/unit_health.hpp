@@ -1,0 +1,235 @@
+#pragma once
+// unit_health: the units of the network stay usable and the first steps do not blow up.
+//   - a learning rate that makes the loss jump or diverge: the evaluation loss on the subset
+//     (running statistics recomputed) after each of the first detail::health_epochs epochs,
+//     against the loss at initialisation: not finite, or above detail::max_loss_jump (2x) of
+//     it. Healthy runs never rose above 1.22x (the legitimate configurations of the tests, 20
+//     seeds: per-sample SGD on mse); Adam at ten times the digits residual
+//     MLP's rate jumps 2.1x to 5.2x. A sustained update/weight ratio (the other face of a
+//     rate too high, which a tiny subset may memorise through without a jump) is
+//     all_layers_change's: it is not repeated here.
+//   - dead or saturated units: a unit whose local derivative stays below 2% of its maximum on
+//     every sample of the subset passes (almost) no gradient: a relu unit never active (its
+//     derivative 0), a tanh unit with |y| > 0.99 (1 - y^2 < 0.02), a sigmoid unit with y
+//     outside about [0.005, 0.995] (y (1 - y) < 0.02 / 4). Judged per activation node, at
+//     initialisation and after the run: a relu node fails when more than half of its units are
+//     dead (an inactive relu entry is normal, a unit inactive on every sample is not; healthy
+//     runs: at most 18%, the digits CNN's second relu), a tanh or sigmoid node when more than
+//     half of its activations are saturated (about 1% under Glorot at initialisation).
+//   - vanishing or exploding gradients: the RMS weight gradient of the first parameter node
+//     over the last one's, at initialisation, outside [1e-3, 1e3] (healthy: 0.045 to 2.3; six
+//     sigmoid layers initialised at N(0, 0.1): 3e-6 to 7e-6).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include <fmt/core.h>
+
+#include "mini_run.hpp"
+#include "options.hpp"
+#include "verdict.hpp"
+
+namespace nnp {
+
+namespace detail {
+inline constexpr std::size_t health_epochs = 5;
+inline constexpr double unusable_derivative = 0.02;  // of the activation's largest derivative
+inline constexpr double max_unusable_fraction = 0.5;
+inline constexpr double max_gradient_ratio = 1e3;
+inline constexpr double max_loss_jump = 2.0;
+
+enum class unit_kind { other, relu, tanh, sigmoid };
+template <class L>
+constexpr unit_kind unit_kind_of() {
+    if constexpr (std::is_same_v<L, relu_t>) return unit_kind::relu;
+    else if constexpr (std::is_same_v<L, tanh_t>) return unit_kind::tanh;
+    else if constexpr (std::is_same_v<L, sigmoid_t>) return unit_kind::sigmoid;
+    else return unit_kind::other;
+}
+template <class G>
+constexpr auto unit_kinds() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<unit_kind, G::size>{unit_kind_of<layer_at<G, I>>()...};
+    }(std::make_index_sequence<G::size>{});
+}
+// Is output y of this kind in the region where the derivative is below unusable_derivative?
+inline bool unusable(unit_kind k, double y) {
+    switch (k) {
+        case unit_kind::relu: return y <= 0;
+        case unit_kind::tanh: return 1 - y * y < unusable_derivative;
+        case unit_kind::sigmoid: return y * (1 - y) < unusable_derivative * 0.25;
+        default: return false;
+    }
+}
+
+struct unusable_units {
+    std::size_t node = npos, units = 0, unusable = 0;  // unusable: units off on every sample
+    double share = 0;
+    double fraction() const { return share; }
+};
+// The activation node with the largest share of unusable units in the model's last forward.
+template <class G, class M>
+unusable_units worst_units(const M& m, std::size_t rows) {
+    constexpr auto kinds = unit_kinds<G>();
+    unusable_units worst;
+    for (std::size_t i = 1; i < G::size; ++i) {
+        if (kinds[i] == unit_kind::other) continue;
+        const auto& out = m.output(i);
+        const std::size_t units = out.shape()[1];
+        unusable_units u{i, units, 0, 0};
+        std::size_t saturated = 0;
+        for (std::size_t j = 0; j < units; ++j) {
+            bool all = true;
+            for (std::size_t r = 0; r < rows; ++r) {
+                const bool off = unusable(kinds[i], double(out(r, j)));
+                all = all && off;
+                saturated += off;
+            }
+            u.unusable += all;
+        }
+        // relu: the share of units never active (an inactive relu entry is normal); tanh and
+        // sigmoid: the share of activations saturated.
+        u.share = kinds[i] == unit_kind::relu ? double(u.unusable) / double(units)
+                                              : double(saturated) / double(units * rows);
+        if (worst.node == npos || u.fraction() > worst.fraction()) worst = u;
+    }
+    return worst;
+}
+
+struct health_measures {
+    std::vector<double> eval_loss;  // at initialisation, then after each epoch
+    unusable_units at_init, at_end;
+    double gradient_ratio = 1;      // RMS weight gradient, first parameter node over last
+    std::size_t first_node = npos, last_node = npos;
+    std::vector<node_info> nodes;
+};
+
+template <class T, class P>
+health_measures measure_health(const P& p, const typename P::dataset_type& sub, const probe_options& o) {
+    using G = typename P::graph_type;
+    health_measures h;
+    const std::size_t per_epoch = steps_per_epoch(p, sub, o.run_seed);
+    pipeline_run<T, P> run(p, sub, o.run_seed);
+    run.refresh_statistics(sub);
+    h.eval_loss.push_back(run.evaluate(sub).first);
+    h.at_init = worst_units<G>(run.net(), sub.size());
+    h.nodes = run.net().nodes();
+    std::vector<tensor_update> stats;
+    for (std::size_t k = 0; k < health_epochs * per_epoch; ++k) {
+        run.step(k, k == 0 ? &stats : nullptr);
+        if (k == 0) {
+            const auto& params = run.net().params();
+            double first = 0, last = 0;
+            for (std::size_t t = 0; t < params.size(); ++t) {
+                if (params[t].name != "weight" || !params[t].trainable) continue;
+                const double rms = std::sqrt(stats[t].grad_sq / double(params[t].size));
+                if (h.first_node == npos) h.first_node = params[t].node, first = rms;
+                h.last_node = params[t].node, last = rms;
+            }
+            h.gradient_ratio = last > 0 ? first / last : (first > 0 ? INFINITY : 1.0);
+        }
+        if ((k + 1) % per_epoch == 0) {
+            run.refresh_statistics(sub);
+            h.eval_loss.push_back(run.evaluate(sub).first);
+            if (!std::isfinite(h.eval_loss.back())) break;
+        }
+    }
+    run.refresh_statistics(sub);
+    run.infer(sub.x);
+    h.at_end = worst_units<G>(run.net(), sub.size());
+    return h;
+}
+
+inline std::string unusable_text(unit_kind k, const unusable_units& u) {
+    if (k == unit_kind::relu)
+        return fmt::format("{} of {} units are dead relu units (never active on any sample)", u.unusable, u.units);
+    return fmt::format("{:.0f}% of its activations are saturated {} units ({}; {} of {} units on every sample)",
+                       100 * u.share, k == unit_kind::tanh ? "tanh" : "sigmoid",
+                       k == unit_kind::tanh ? "|y| > 0.99" : "y within 0.005 of 0 or 1", u.unusable, u.units);
+}
+}  // namespace detail
+
+template <class T = float, class P>
+verdict unit_health(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
+    using G = typename P::graph_type;
+    detail::check_targets_fit_loss<typename P::loss_type>(data);
+    const auto sub = detail::probe_subset(data, o);
+    const auto h = detail::measure_health<T>(p, sub, o);
+    verdict v;
+    v.check = "unit_health";
+    v.series = h.eval_loss;
+    const double initial = h.eval_loss.front();
+
+    std::size_t jump_at = 0;
+    double jump = 1;
+    for (std::size_t e = 1; e < h.eval_loss.size(); ++e) {
+        const double r = h.eval_loss[e] / initial;
+        if (!std::isfinite(h.eval_loss[e]) || !(r <= detail::max_loss_jump)) {
+            jump_at = e, jump = r;
+            break;
+        }
+        jump = std::max(jump, r);
+    }
+    if (jump_at) {
+        v.step = jump_at;
+        v.measured = jump;
+        v.threshold = detail::max_loss_jump;
+        v.hint = "learning rate too high: the first steps throw the weights out of the region they started in";
+        v.explanation = std::isfinite(h.eval_loss[jump_at])
+            ? fmt::format("unit_health: the loss jumped to {:.3g}x its value at initialisation ({:.4g} -> {:.4g}) "
+                          "after epoch {} of {} (threshold {:.3g}x); {}",
+                          jump, initial, h.eval_loss[jump_at], jump_at, detail::health_epochs, v.threshold, v.hint)
+            : fmt::format("unit_health: the loss diverged to {} after epoch {} of {} (from {:.4g}); {}",
+                          h.eval_loss[jump_at], jump_at, detail::health_epochs, initial, v.hint);
+        return v;
+    }
+    constexpr auto kinds = detail::unit_kinds<G>();
+    for (const auto* u : {&h.at_init, &h.at_end}) {
+        if (u->node == detail::npos || !(u->fraction() > detail::max_unusable_fraction)) continue;
+        const bool at_init = u == &h.at_init;
+        v.node = u->node;
+        v.step = at_init ? 0 : detail::health_epochs;
+        v.measured = u->fraction();
+        v.threshold = detail::max_unusable_fraction;
+        v.hint = kinds[u->node] == detail::unit_kind::relu
+                     ? "dying relu: a learning rate too high, or biases or inputs pushed negative; a smaller rate, "
+                       "He initialisation, or a leaky relu"
+                     : "saturation: pre-activations too large (an init's or the input's scale; standardise the "
+                       "input, Glorot initialisation)";
+        v.explanation = fmt::format(
+            "unit_health: {}: {} {} ({:.0f}%, at most {:.0f}%); {}",
+            h.nodes[u->node].label(), detail::unusable_text(kinds[u->node], *u),
+            at_init ? "at initialisation" : fmt::format("after {} epochs", detail::health_epochs),
+            100 * u->fraction(), 100 * v.threshold, v.hint);
+        return v;
+    }
+    v.measured = h.gradient_ratio;
+    if (!(h.gradient_ratio <= detail::max_gradient_ratio && h.gradient_ratio >= 1 / detail::max_gradient_ratio)) {
+        const bool vanish = h.gradient_ratio < 1;
+        v.node = h.first_node;
+        v.step = 0;
+        v.threshold = vanish ? 1 / detail::max_gradient_ratio : detail::max_gradient_ratio;
+        v.hint = vanish ? "vanishing gradients: saturating activations stacked deep, or weights too small; relu, "
+                          "He/Glorot initialisation, normalisation or residual connections"
+                        : "exploding gradients: weights too large for the depth; a smaller init, normalisation, "
+                          "gradient clipping";
+        v.explanation = fmt::format(
+            "unit_health: {}: its weight gradient (RMS) is {:.3g}x that of {} at initialisation (band [{:.3g}, "
+            "{:.3g}]); {}",
+            h.nodes[h.first_node].label(), h.gradient_ratio, h.nodes[h.last_node].label(),
+            1 / detail::max_gradient_ratio, detail::max_gradient_ratio, v.hint);
+        return v;
+    }
+    v.passed = true;
+    v.explanation = fmt::format(
+        "unit_health: the loss stayed within {:.3g}x of its initial value over {} epochs (at most {:.3g}x); "
+        "no activation node has more than {:.0f}% dead units or saturated activations; first/last weight gradient "
+        "ratio {:.3g} (band [{:.3g}, {:.3g}])",
+        jump, detail::health_epochs, detail::max_loss_jump, 100 * detail::max_unusable_fraction, h.gradient_ratio,
+        1 / detail::max_gradient_ratio, detail::max_gradient_ratio);
+    return v;
+}
+
+}  // namespace nnp
