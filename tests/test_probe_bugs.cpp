@@ -22,7 +22,7 @@ TEST_CASE("healthy digits CNN: all four checks and the two image checks pass for
 TEST_CASE("digits CNN, bug 2: H x W x C rows fed as C x H x W (the axes transposed)") {
     const auto bug = digits_cnn_pipe.transform(bugs::hwc_read_as_cwh<1, 8, 8>{});
     expect_red([&] { return transforms_keep_layout(bug, digit_images()); }, "transforms_keep_layout",
-               {"transform 2 of 2 (nnp::bugs::hwc_read_as_cwh<1ul, 8ul, 8ul>)", "moves features",
+               {"transform 2 of 2 (hwc_read_as_cwh<1, 8, 8>)", "moves features",
                 "H x W x C data read as C x H x W"});
     // applied before standardising, it is the first of two
     const auto first = pipeline(image_data{}, digits_cnn, softmax_cross_entropy, adam{.lr = 1e-2})
