@@ -107,20 +107,14 @@ inline probe_options glue_options(probe_options o = {}) {
     return o;
 }
 
-// One generated case: the check through blame_stage, or, with NNP_SEEDS=N, over N seeds as
-// one verdict that passes when every seed does.
-template <class Probe, class P, class D>
-verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options& o) {
-    const std::uint64_t n = environment_count("NNP_SEEDS");
-    if (n == 0) return blame_stage(probe, p, data, o);
-    const auto sweeps = seed_sweep(probe, p, data, n, o);
-    if (sweeps.empty()) return probe(p, data, o);  // a pipeline that failed a static check
-    const sweep_result& r = sweeps.front();
+// A sweep as one verdict: it passes when every seed does, and a failure names the seeds, the
+// command that replays the first, and that seed's explanation.
+inline verdict sweep_verdict(const sweep_result& r) {
     verdict v = r.failures.empty() ? verdict{} : r.failures.front();
     v.check = r.check;
     v.passed = r.passed();
-    const std::uint64_t first = r.seeds.front(), last = r.seeds.back();
-    v.explanation = fmt::format("{} over seeds {}-{}: {}", r.check, first, last, r.summary().substr(r.check.size() + 2));
+    v.explanation = fmt::format("{} over seeds {}-{}: {}", r.check, r.seeds.front(), r.seeds.back(),
+                                r.summary().substr(r.check.size() + 2));
     if (!v.passed) {
         const char* program = doctest::getContextOptions() ? doctest::getContextOptions()->binary_name.c_str() : "";
         v.explanation += fmt::format("; replay one: {}; seed {}: {}", r.replay(program, verdict_log::get().current_case),
@@ -128,6 +122,19 @@ verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options
     }
     v.measured = r.pass_rate();
     return v;
+}
+
+// One generated case: the check through blame_stage, or, with NNP_SEEDS=N, over N seeds as
+// one verdict that passes when every seed does.
+template <class Probe, class P, class D>
+verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options& o) {
+    // One call site of the check: compiled once, whether it runs once or over seeds.
+    const std::function<std::vector<verdict>(const probe_options&)> one = [&](const probe_options& oo) {
+        return as_verdicts(blame_stage(probe, p, data, oo));
+    };
+    const std::uint64_t n = environment_count("NNP_SEEDS");
+    if (n == 0) return one(o).front();
+    return sweep_verdict(sweep(one, n, o).front());
 }
 
 }  // namespace nnp::detail

@@ -9,6 +9,7 @@
 // In a doctest program, NNP_SEEDS=50 turns each NNP_PROBE_SUITE case into such a sweep and
 // NNP_SEED=17 replays one seed (probes/doctest.hpp).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,16 +51,16 @@ struct sweep_result {
     }
 };
 
-// Runs `probe(p, data, o)` (a verdict or the suite's verdicts) for `count` seeds from
-// o.run_seed on, through blame_stage; one sweep_result per check, in the probe's order.
-template <class Probe, class P, class D>
-std::vector<sweep_result> seed_sweep(Probe&& probe, const P& p, const D& data, std::size_t count,
-                                     probe_options o = {}) {
+namespace detail {
+// The sweep itself, compiled once for every check and pipeline: `run` runs the check on one
+// seed's options.
+inline std::vector<sweep_result> sweep(const std::function<std::vector<verdict>(const probe_options&)>& run,
+                                       std::size_t count, probe_options o) {
     std::vector<sweep_result> out;
     const std::uint64_t first = o.run_seed.value;
     for (std::uint64_t s = first; s < first + count; ++s) {
         o.run_seed = seed{s};
-        const auto verdicts = detail::as_verdicts(blame_stage(probe, p, data, o));
+        const auto verdicts = run(o);
         if (out.empty()) out.resize(verdicts.size());
         for (std::size_t k = 0; k < verdicts.size() && k < out.size(); ++k) {
             auto& r = out[k];
@@ -72,6 +73,16 @@ std::vector<sweep_result> seed_sweep(Probe&& probe, const P& p, const D& data, s
         }
     }
     return out;
+}
+}  // namespace detail
+
+// Runs `probe(p, data, o)` (a verdict or the suite's verdicts) for `count` seeds from
+// o.run_seed on, through blame_stage; one sweep_result per check, in the probe's order.
+template <class Probe, class P, class D>
+std::vector<sweep_result> seed_sweep(Probe&& probe, const P& p, const D& data, std::size_t count,
+                                     const probe_options& o = {}) {
+    return detail::sweep([&](const probe_options& oo) { return detail::as_verdicts(blame_stage(probe, p, data, oo)); },
+                         count, o);
 }
 
 // The standard suite over `count` seeds: one result per check.

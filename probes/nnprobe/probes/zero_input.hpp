@@ -1,7 +1,8 @@
 #pragma once
 // "Its input is zero" against "bypassed": a tensor whose gradient is zero either does not
 // reach the loss, or is fed nothing (dW = x^T dy is zero when x is). Asked only on a failure
-// path: the mini-run is replayed to the step (it is deterministic) and the node's inputs read.
+// path: the recorded mini-run is replayed to the step (it is deterministic) and the node's
+// inputs read from a snapshot.
 #include <string>
 #include <vector>
 
@@ -16,18 +17,18 @@ namespace nnp::detail {
 template <class T, class P>
 std::vector<std::size_t> zero_inputs_at(const P& p, const typename P::dataset_type& sub, seed s, std::size_t node,
                                         std::size_t step) {
-    pipeline_run<T, P> run(p, sub, s);
-    for (std::size_t k = 0; k < step; ++k) run.step(k);
+    // The probes' own recorded run, replayed with a snapshot at `step`: no new instantiation.
+    const auto rec = mini_run<T>(p, sub, run_options{s, step + 1, true, {step}});
+    const auto activity = rec.nodes.activity();
     std::vector<std::size_t> zero;
     bool all = true;
-    run.step(step, nullptr, [&] {
-        for (std::size_t j : run.net().node(node).inputs) {
-            bool z = true;
-            for (T x : run.net().output(j)) z = z && x == T(0);
-            if (z) zero.push_back(j);
-            all = all && z;
-        }
-    });
+    for (std::size_t j : rec.nodes_info[node].inputs) {
+        bool z = !activity[j]->output_snapshots.empty();
+        if (z)
+            for (T x : activity[j]->output_snapshots.back().second) z = z && x == T(0);
+        if (z) zero.push_back(j);
+        all = all && z;
+    }
     if (!all) zero.clear();
     return zero;
 }
