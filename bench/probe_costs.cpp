@@ -5,9 +5,13 @@
 // the healthy band of the measures behind two thresholds (the largest sustained update
 // ratio, the loss at initialisation over its expected value).
 // Prints one JSON line per figure; `--smoke` runs a few seeds and fails on any false alarm;
-// `--matrix N` prints only the legitimate-configuration table, over N seeds.
+// `--matrix N` prints only the legitimate-configuration table, over N seeds; `--healthy N`
+// only the table of every check of the suite over five healthy pipelines (the Iris MLP, a
+// tanh MLP, a one-logit binary head, a regression MLP, batch norm with dropout) and N seeds.
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <string>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +63,60 @@ int false_alarms(const char* name, const P& p, const D& data, int seeds) {
     return alarms;
 }
 
+// The false alarms of every check of the suite on five healthy pipelines over `seeds`
+// seeds, as a text table (rows: pipelines, columns: the suite's checks, cells: alarms) and one
+// JSON line per pipeline. Returns the alarms.
+int healthy_table(const dataset<features<4>, classes<3>>& iris, const legit::data_sets& d, int seeds) {
+    std::vector<std::string> checks;
+    std::vector<std::pair<std::string, std::vector<int>>> rows;
+    auto row = [&](const char* name, const auto& pipe, const auto& data) {
+        std::vector<int> alarms;
+        for (int s = 1; s <= seeds; ++s) {
+            const auto vs = probe_suite(pipe, data, probe_options{.run_seed = seed{std::uint64_t(s)}});
+            if (checks.empty())
+                for (const auto& v : vs) checks.push_back(v.check);
+            alarms.resize(vs.size());
+            for (std::size_t k = 0; k < vs.size(); ++k)
+                if (!vs[k].passed) {
+                    ++alarms[k];
+                    std::fprintf(stderr, "%s seed %d: %s\n", name, s, vs[k].explanation.c_str());
+                }
+        }
+        std::string json = fmt::format("{{\"figure\": \"healthy_false_alarms\", \"pipeline\": \"{}\", \"seeds\": {}", name, seeds);
+        for (std::size_t k = 0; k < alarms.size(); ++k) json += fmt::format(", \"{}\": {}", checks[k], alarms[k]);
+        std::printf("%s}\n", json.c_str());
+        std::fflush(stdout);
+        rows.emplace_back(name, alarms);
+    };
+    const auto adam_at = adam{.lr = 1e-2};
+    row("Iris MLP 4-16-3 relu", pipeline(data<features<4>, classes<3>>, iris_mlp, softmax_cross_entropy, adam_at)
+                                    .transform(standardised), iris);
+    row("tanh MLP 4-16-3", pipeline(data<features<4>, classes<3>>, input<4> | dense<16> | tanh_act | dense<3>,
+                                    softmax_cross_entropy, adam_at).transform(standardised), iris);
+    row("binary one-logit head 4-16-1", pipeline(data<features<4>, classes<2>>, input<4> | dense<16> | relu | dense<1>,
+                                                 binary_cross_entropy, adam_at).transform(standardised), d.binary);
+    row("regression MLP 4-16-1 mse", pipeline(data<features<4>, targets<1>>, input<4> | dense<16> | relu | dense<1>,
+                                              mse, adam_at).transform(standardised), d.regression);
+    row("batch norm + dropout 4-16-3", pipeline(data<features<4>, classes<3>>,
+                                                input<4> | dense<16> | batch_norm | relu | dropout(0.1) | dense<3>,
+                                                softmax_cross_entropy, adam_at).transform(standardised), iris);
+    int total = 0;
+    std::string head = fmt::format("| false alarms over {} seeds |", seeds), rule = "| --- |";
+    for (const auto& c : checks) head += " " + c + " |", rule += " --- |";
+    std::printf("%s total |\n%s --- |\n", head.c_str(), rule.c_str());
+    for (const auto& [name, alarms] : rows) {
+        std::string line = "| " + name + " |";
+        int sum = 0;
+        for (int a : alarms) line += fmt::format(" {} |", a), sum += a;
+        total += sum;
+        std::printf("%s %d of %zu |\n", line.c_str(), sum, alarms.size() * std::size_t(seeds));
+    }
+    std::printf("{\"figure\": \"healthy_false_alarms_total\", \"pipelines\": %zu, \"seeds\": %d, \"verdicts\": %zu, "
+                "\"false_alarms\": %d}\n",
+                rows.size(), seeds, rows.size() * checks.size() * std::size_t(seeds), total);
+    return total;
+}
+
 // One line per legitimate configuration: false alarms per check over `seeds` seeds, and the
 // largest healthy update ratio and initial-loss factor seen (the measures of two thresholds).
 // Returns the false alarms.
@@ -102,6 +160,7 @@ int main(int argc, char** argv) {
     const auto iris = load_csv<features<4>, classes<3>>(NNP_DATA_DIR "/iris.csv");
     const legit::data_sets legit_data = legit::make_data(iris);
     if (argc > 2 && std::strcmp(argv[1], "--matrix") == 0) return legitimate_table(legit_data, std::atoi(argv[2])) == 0 ? 0 : 1;
+    if (argc > 2 && std::strcmp(argv[1], "--healthy") == 0) return healthy_table(iris, legit_data, std::atoi(argv[2])) == 0 ? 0 : 1;
     const auto digits = load_csv<features<64>, classes<10>>(NNP_DATA_DIR "/digits.csv");
     const auto iris_pipe =
         pipeline(data<features<4>, classes<3>>, iris_mlp, softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
@@ -114,6 +173,6 @@ int main(int argc, char** argv) {
     const int seeds = smoke ? 3 : 200;
     const int alarms = false_alarms("iris 4-16-3", iris_pipe, iris, seeds) +
                        false_alarms("digits residual 64x4-10", digits_pipe, digits, seeds) +
-                       legitimate_table(legit_data, smoke ? 2 : 50);
+                       legitimate_table(legit_data, smoke ? 2 : 50) + healthy_table(iris, legit_data, smoke ? 2 : 50);
     return alarms == 0 ? 0 : 1;
 }

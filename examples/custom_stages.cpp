@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <nnprobe/probes.hpp>
+#include <nnprobe/probes/injected_bugs.hpp>
+#include <nnprobe/probes/seed_sweep.hpp>
 
 using namespace nnp;
 
@@ -50,7 +52,14 @@ int main() {
         std::printf("%s %s\n", v.passed ? "PASS" : "FAIL", v.check.c_str());
         ok = ok && v.passed;
     }
-    return ok ? 0 : 1;
+    // Over three seeds: the pass rate and the failing seeds of every check.
+    for (const auto& r : suite_sweep(pipe, iris, 3)) std::printf("%s\n", r.summary().c_str());
+    // A batcher that takes each batch's labels from the batch before: the failing check names it.
+    const auto broken = pipe.batches(bugs::previous_labels{});
+    const verdict v = blame_stage([](const auto& p, const auto& d, const auto& o) { return overfits(p, d, o); },
+                                  broken, iris);
+    std::printf("blamed: %s\n", v.stage.c_str());
+    return ok && !v.passed && v.stage == "the batcher `previous_labels`" ? 0 : 1;
 }
 // Output:
 // PASS overfits
@@ -60,3 +69,11 @@ int main() {
 // PASS init_sane
 // PASS gradient_check
 // PASS unit_health
+// overfits: 3 of 3 seeds pass (100%)
+// gradients_flow: 3 of 3 seeds pass (100%)
+// all_layers_change: 3 of 3 seeds pass (100%)
+// batch_invariance: 3 of 3 seeds pass (100%)
+// init_sane: 3 of 3 seeds pass (100%)
+// gradient_check: 3 of 3 seeds pass (100%)
+// unit_health: 3 of 3 seeds pass (100%)
+// blamed: the batcher `previous_labels`

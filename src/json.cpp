@@ -37,6 +37,7 @@ nlohmann::json to_json(const labelled_verdict& lv) {
         {"measured", number(v.measured)},
         {"threshold", number(v.threshold)},
         {"hint", v.hint},
+        {"stage", v.stage},
         {"notes", v.notes},
         {"series", std::move(series)},
     };

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 #include <nnprobe/nnprobe.hpp>
+#include <nnprobe/visit.hpp>
+#include <boost/hana/length.hpp>
 #include <xtensor/xview.hpp>
 
 using namespace nnp;
@@ -392,6 +394,43 @@ TEST_CASE("misuse is refused by name: empty batches, a batch size of 0, labels t
                          doctest::Contains("shuffled_batches: the data set is empty"), nnp::data_error);
     shuffled_batches{.size = 8}(data, 3, seed{1}, b);
     CHECK(b.x.shape()[0] == 8);
+}
+
+TEST_CASE("the typed visit: every node with its static layer and shapes, filtered with Hana") {
+    namespace hana = boost::hana;
+    constexpr auto net = nnp::input<8> | nnp::dense<6> | nnp::relu | nnp::named<"h"> | nnp::dense<6> |
+                         nnp::add<"h"> | nnp::relu | nnp::dense<3>;
+    using G = std::remove_cvref_t<decltype(net)>;
+    static_assert(decltype(hana::length(nnp::node_types<G>))::value == 7);
+    auto m = nnp::make_model(net, nnp::seed{3});
+    nnp::matrix<float> x = nnp::detail::zero_matrix<float>(5, 8);
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = float(i % 7) - 3.0f;
+    m.forward(x, nnp::mode::eval);
+    std::vector<std::size_t> seen, sizes, input_sizes;
+    nnp::for_each_node(m, [&](auto node) {
+        using N = decltype(node);
+        seen.push_back(N::index);
+        sizes.push_back(N::shape::size);
+        input_sizes.push_back(N::input_shape::size);
+        CHECK(node.output().shape()[1] == N::shape::size);  // the static shape is the runtime one
+        CHECK(node.info().index == N::index);
+    });
+    CHECK(seen == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
+    CHECK(sizes == std::vector<std::size_t>{8, 6, 6, 6, 6, 6, 3});
+    CHECK(input_sizes == std::vector<std::size_t>{8, 8, 6, 6, 6, 6, 6});
+    // hana::filter at compile time: the dense nodes, and the relus
+    std::vector<std::size_t> dense, relus;
+    auto affine = hana::filter(nnp::node_types<G>, [](auto t) {
+        return hana::bool_c<decltype(t)::type::linearity == nnp::linearity_class::affine_mixing>;
+    });
+    nnp::for_each_node(m, affine, [&](auto node) {
+        dense.push_back(node.index);
+        CHECK(node.runtime_part().w.size() == decltype(node)::input_shape::size * decltype(node)::shape::size);
+    });
+    nnp::for_each_node(m, hana::filter(nnp::node_types<G>, nnp::layer_is<nnp::relu_t>),
+                       [&](auto node) { relus.push_back(node.index); });
+    CHECK(dense == std::vector<std::size_t>{1, 3, 6});
+    CHECK(relus == std::vector<std::size_t>{2, 5});
 }
 
 }  // TEST_SUITE

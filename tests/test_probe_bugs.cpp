@@ -3,6 +3,16 @@
 // right node or stage. Also: the digits CNN, the recorders and the HTML report.
 #include "probe_fixtures.hpp"
 
+namespace {
+// A user's own batcher that is fine: every sample in order, as full_batch does.
+struct users_full_batch {
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
+        full_batch(ds, step, s, out);
+    }
+};
+}  // namespace
+
 TEST_SUITE("probes") {
 
 TEST_CASE("healthy digits CNN: all four checks and the two image checks pass for 20 seeds") {
@@ -22,7 +32,7 @@ TEST_CASE("healthy digits CNN: all four checks and the two image checks pass for
 TEST_CASE("digits CNN, bug 2: H x W x C rows fed as C x H x W (the axes transposed)") {
     const auto bug = digits_cnn_pipe.transform(bugs::hwc_read_as_cwh<1, 8, 8>{});
     expect_red([&] { return transforms_keep_layout(bug, digit_images()); }, "transforms_keep_layout",
-               {"transform 2 of 2 (nnp::bugs::hwc_read_as_cwh<1ul, 8ul, 8ul>)", "moves features",
+               {"transform 2 of 2 (hwc_read_as_cwh<1, 8, 8>)", "moves features",
                 "H x W x C data read as C x H x W"});
     // applied before standardising, it is the first of two
     const auto first = pipeline(image_data{}, digits_cnn, softmax_cross_entropy, adam{.lr = 1e-2})
@@ -77,6 +87,100 @@ TEST_CASE("bug 1: labels shuffled apart from their inputs in the batcher") {
     expect_red([&] { return overfits(digits_bug, digits()); }, "overfits", {"labels"});
 }
 
+TEST_CASE("bug 1: labels taken from the previous batch: overfits fails, never blames the initialisation, names the batcher") {
+    // The evaluation loss comes down to chance, then training makes it confidently wrong: the
+    // hint once read that final loss alone and blamed "weights initialised at a huge scale".
+    const auto check = [](const auto& p, const auto& d, const auto& o) { return overfits(p, d, o); };
+    const char* blame = "passes when the batcher `previous_labels` is replaced by full_batch: the batcher is the likely cause";
+    std::size_t rose = 0;
+    for (std::uint64_t s = 1; s <= 10; ++s) {
+        CAPTURE(s);
+        const verdict v = blame_stage(check, iris_pipe.batches(bugs::previous_labels{}), iris(), probe_options{.run_seed = seed{s}});
+        CHECK_MESSAGE(!v.passed, v.explanation);
+        CHECK_MESSAGE(v.explanation.find("huge scale") == std::string::npos, v.explanation);
+        CHECK_MESSAGE(v.hint.find("labels") != std::string::npos, v.hint);
+        CHECK_MESSAGE(v.explanation.find(blame) != std::string::npos, v.explanation);
+        CHECK(v.stage == "the batcher `previous_labels`");
+        rose += v.explanation.find("training made it rise") != std::string::npos;
+    }
+    CHECK(rose > 0);  // the seeds whose loss ends above chance (3 and 6) are told apart
+    for (std::uint64_t s = 1; s <= 3; ++s) {
+        CAPTURE(s);
+        const verdict v = blame_stage(check, digits_pipe.batches(bugs::previous_labels{}), digits(), probe_options{.run_seed = seed{s}});
+        CHECK_MESSAGE(!v.passed, v.explanation);
+        CHECK_MESSAGE(v.explanation.find("huge scale") == std::string::npos, v.explanation);
+        CHECK_MESSAGE(v.explanation.find(blame) != std::string::npos, v.explanation);
+    }
+    // weights at a huge scale that training never brings near chance keep their hint
+    const auto huge = pipeline(iris_data{}, input<4> | dense<16> | relu | dense<3>.init(init::normal(1e3)),
+                               softmax_cross_entropy, sgd{.lr = 1e-6}).transform(standardised);
+    expect_red([&] { return overfits(huge, iris()); }, "overfits", {"huge scale", "never near chance"});
+}
+
+TEST_CASE("the guilty stage: each user stage replaced in turn, the one whose replacement passes is named") {
+    // a transform: the zeroing mask, in every check it fails
+    for (const verdict& v : probe_suite(iris_pipe.transform(zeroing_mask{}), iris())) {
+        if (v.passed) continue;
+        CHECK_MESSAGE(v.explanation.find("passes when transform 2 of 2 `zeroing_mask` is replaced by the identity: "
+                                         "that transform is the likely cause") != std::string::npos,
+                      v.explanation);
+        CHECK(v.stage == "transform 2 of 2 `zeroing_mask`");
+    }
+    // the gather stage
+    const verdict g = blame_stage([](const auto& p, const auto& d, const auto& o) { return batch_invariance(p, d, o); },
+                                  digits_pipe.gathered(bugs::reversed_gather{}), digits());
+    CHECK_MESSAGE(g.explanation.find("passes when the gather stage `reversed_gather` is replaced by in_order") !=
+                      std::string::npos, g.explanation);
+    // a user layer, among a user batcher that is fine: the layer alone is named
+    const auto centred = pipeline(iris_data{}, input<4> | dense<16> | relu | batch_centre{} | dense<3>,
+                                  softmax_cross_entropy, adam{.lr = 1e-2})
+                             .batches(users_full_batch{})
+                             .transform(standardised);
+    const verdict c = blame_stage([](const auto& p, const auto& d, const auto& o) { return batch_invariance(p, d, o); },
+                                  centred, iris());
+    CHECK_MESSAGE(c.explanation.find("passes when node 3 `batch_centre` is replaced by an identity: that layer is the "
+                                     "likely cause") != std::string::npos, c.explanation);
+    const auto bypassed = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::bypassed_scale{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    const verdict b = blame_stage([](const auto& p, const auto& d, const auto& o) { return gradients_flow(p, d, o); },
+                                  bypassed, iris());
+    CHECK(b.stage == "node 3 `bypassed_scale`");
+    // a user optimiser stepping uphill
+    const verdict u = blame_stage([](const auto& p, const auto& d, const auto& o) { return gradients_flow(p, d, o); },
+                                  iris_pipe.optimise_with(user_sgd{.lr = -0.1}), iris());
+    CHECK_MESSAGE(u.explanation.find("passes when the optimiser `user_sgd` is replaced by adam{.lr = 0.01}: the "
+                                     "optimiser is the likely cause") != std::string::npos, u.explanation);
+    // the other way: a library layer frozen, behind a user transform that is fine: no stage is blamed
+    struct clip {
+        void operator()(matrix<float>& x) const {
+            for (auto& v : x) v = std::clamp(v, -3.0f, 3.0f);
+        }
+    };
+    const auto frozen = pipeline(iris_data{}, input<4> | dense<16> | relu | dense<3>.frozen(), softmax_cross_entropy,
+                                 adam{.lr = 1e-2}).transform(standardised).transform(clip{});
+    const verdict f = blame_stage([](const auto& p, const auto& d, const auto& o) { return all_layers_change(p, d, o); },
+                                  frozen, iris());
+    CHECK_MESSAGE(f.explanation.find("still fails with each of its 1 user stage replaced in turn") != std::string::npos,
+                  f.explanation);
+    CHECK(f.stage.empty());
+    // and a pipeline of library stages alone is not rerun: its verdict is the check's own
+    const auto lib_frozen = pipeline(iris_data{}, input<4> | dense<16> | relu | dense<3>.frozen(),
+                                     softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    CHECK(blame_stage([](const auto& p, const auto& d, const auto& o) { return all_layers_change(p, d, o); },
+                      lib_frozen, iris()).explanation == all_layers_change(lib_frozen, iris()).explanation);
+}
+
+TEST_CASE("stage and layer names read plainly; library layers are told from the user's") {
+    CHECK(detail::readable_name("nnp::bugs::hwc_read_as_cwh<1ul, 8ul, 8ul>") == "hwc_read_as_cwh<1, 8, 8>");
+    CHECK(detail::readable_name("(anonymous namespace)::my_mask<std::vector<int, std::allocator<int> >, 3l>") ==
+          "my_mask<vector<int, allocator<int> >, 3>");
+    CHECK(detail::readable_name("user_sgd") == "user_sgd");
+    CHECK(detail::readable_type_name<bugs::previous_labels>() == "previous_labels");
+    static_assert(detail::library_layer<dense_t<16>>() && detail::library_layer<relu_t>());
+    static_assert(!detail::library_layer<bugs::bypassed_scale>() && !detail::library_layer<bugs::batch_norm_in_train_mode>());
+    static_assert(!detail::library_layer<user_sgd>());
+}
+
 TEST_CASE("bug 1: outputs gathered in the wrong order") {
     expect_red([&] { return batch_invariance(iris_pipe.gathered(bugs::reversed_gather{}), iris()); },
                "batch_invariance", {"yet every node agrees", "gather stage"});
@@ -101,6 +205,19 @@ TEST_CASE("bug 2: a mask on the wrong axis, or one that zeroes the data") {
                {"stuck at chance", "ignores the input"});
     expect_red([&] { return overfits(digits_pipe.transform(zeroing_mask{}), digits()); }, "overfits",
                {"stuck at chance"});
+    // the zeroed data leaves the first dense layer's weight without a gradient: its input is
+    // zero, which is not "bypassed" (the bypassed layer of bug 5 is told the other way)
+    for (const verdict& v : {gradients_flow(iris_pipe.transform(zeroing_mask{}), iris()),
+                             all_layers_change(iris_pipe.transform(zeroing_mask{}), iris())}) {
+        CHECK_MESSAGE(!v.passed, v.explanation);
+        CHECK_MESSAGE(v.explanation.find("node 1 dense<16> weight") != std::string::npos, v.explanation);
+        CHECK_MESSAGE(v.explanation.find("its input, node 0 input (the data after the pipeline's transforms), is zero "
+                                         "for every sample at step 0") != std::string::npos, v.explanation);
+        CHECK_MESSAGE(v.explanation.find("bypassed") == std::string::npos, v.explanation);
+        CHECK_MESSAGE(v.explanation.find("on the path to the loss?") == std::string::npos, v.explanation);
+    }
+    expect_red([&] { return gradients_flow(digits_pipe.transform(zeroing_mask{}), digits()); }, "gradients_flow",
+               {"node 1 dense<64> weight", "its input, node 0 input", "does a transform zero the data"});
 }
 
 TEST_CASE("bug 4: weights initialised to zero, or at a huge scale") {
@@ -129,6 +246,8 @@ TEST_CASE("bug 5: a layer added but bypassed in its forward pass") {
                {"node 3 bypassed_scale gain", "on the path to the loss"});
     expect_red([&] { return all_layers_change(iris_bug, iris()); }, "all_layers_change",
                {"node 3 bypassed_scale gain", "gradient is zero too"});
+    for (const verdict& v : {gradients_flow(iris_bug, iris()), all_layers_change(iris_bug, iris())})
+        CHECK_MESSAGE(v.explanation.find("its input") == std::string::npos, v.explanation);  // it is fed
     const auto digits_bug =
         pipeline(digits_data{},
                  input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::bypassed_scale{} |

@@ -2,6 +2,19 @@
 // survived them, and the doctest glue. The injected bug classes are in test_probe_bugs.cpp.
 #include "probe_fixtures.hpp"
 
+namespace {
+// A fault that shows on some seeds only: on every third run seed the batcher shuffles the
+// inputs apart from their labels.
+struct misaligned_on_every_third_seed {
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
+        if (s.value % 3 == 0) misaligned_batcher{}(ds, step, s, out);
+        else full_batch(ds, step, s, out);
+    }
+};
+const auto every_third_seed_pipe = iris_pipe.batches(misaligned_on_every_third_seed{});
+}  // namespace
+
 TEST_SUITE("probes") {
 
 TEST_CASE("healthy Iris MLP: every check passes for 20 seeds") {
@@ -167,6 +180,34 @@ TEST_CASE("a user optimiser that ignores the statistics pointer: the probes meas
                "all_layers_change", {"node 3 dense<3> weight", "frozen"});
 }
 
+TEST_CASE("seed sweeps: the pass rate, the failing seeds and the command that replays one") {
+    const auto check = [](const auto& p, const auto& d, const auto& o) { return overfits(p, d, o); };
+    const auto sweeps = seed_sweep(check, every_third_seed_pipe, iris(), 9);
+    REQUIRE(sweeps.size() == 1);
+    const sweep_result& r = sweeps[0];
+    CHECK(r.check == "overfits");
+    CHECK(r.seeds == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(r.failing == std::vector<std::uint64_t>{3, 6, 9});
+    CHECK(r.pass_rate() == doctest::Approx(6.0 / 9));
+    CHECK(!r.passed());
+    CHECK(r.summary() == "overfits: 6 of 9 seeds pass (67%); failing seeds: 3, 6, 9");
+    CHECK(r.replay("./tests", "iris/overfits") == "NNP_SEED=3 ./tests -tc='iris/overfits'");
+    REQUIRE(r.failures.size() == 3);
+    for (const verdict& v : r.failures) CHECK(v.stage == "the batcher `misaligned_on_every_third_seed`");
+    // from another first seed
+    const auto later = seed_sweep(check, every_third_seed_pipe, iris(), 3, probe_options{.run_seed = seed{5}});
+    CHECK(later[0].failing == std::vector<std::uint64_t>{6});
+    // the whole suite: one result per check, and the healthy pipeline passes every seed
+    const auto suite = suite_sweep(every_third_seed_pipe, iris(), 4);
+    REQUIRE(suite.size() == probe_suite(iris_pipe, iris()).size());
+    CHECK(suite[0].failing == std::vector<std::uint64_t>{3});
+    for (const auto& h : suite_sweep(iris_pipe, iris(), 4)) {
+        CHECK_MESSAGE(h.passed(), h.summary());
+        CHECK(h.pass_rate() == 1.0);
+        CHECK(h.replay("./tests", "x").empty());
+    }
+}
+
 TEST_CASE("budgets of zero are a clear error, never a pass that checked nothing") {
     CHECK_THROWS_WITH_AS(overfits(iris_pipe, iris(), probe_options{.overfit_epochs = 0}),
                          "nnprobe: probe_options.overfit_epochs is 0: overfits would check nothing", nnp::error);
@@ -211,3 +252,7 @@ TEST_CASE("glue: the verdict as doctest prints it, and as JSON") {
 }
 
 }  // TEST_SUITE("doctest glue")
+
+// A generated suite whose overfits fails on every third seed: check_doctest_output.py runs it
+// with NNP_SEED and NNP_SEEDS (the unit run leaves out every "doctest glue*" suite).
+NNP_PROBE_SUITE("doctest glue: every third seed", every_third_seed_pipe, iris())

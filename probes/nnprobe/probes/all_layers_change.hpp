@@ -15,6 +15,7 @@
 #include "options.hpp"
 #include "redundant.hpp"
 #include "verdict.hpp"
+#include "zero_input.hpp"
 
 namespace nnp {
 
@@ -67,7 +68,12 @@ verdict all_layers_change(const P& p, const typename P::dataset_type& data, cons
             v.step = k;
             v.measured = t.delta_max[k];
             v.threshold = tol;
+            const auto zero = t.trainable && no_grad ? detail::zero_inputs_at<T>(p, sub, o.run_seed, t.node, k)
+                                                     : std::vector<std::size_t>{};
             v.hint = !t.trainable ? "the node is declared .frozen(): is that intended?"
+                     : !zero.empty() ? "its gradient is zero too, because " +
+                                           detail::zero_input_text(rec.nodes_info, zero, fmt::format("step {}", k)) +
+                                           ": " + detail::zero_input_hint
                      : no_grad   ? "its gradient is zero too: is the node on the path to the loss?"
                                  : "its gradient is not zero, so the update does not reach it: a "
                                    "learning rate of zero (or next to it) for this node?";

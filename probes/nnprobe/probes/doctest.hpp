@@ -10,8 +10,18 @@
 //
 // With NNP_VERDICTS_JSON=path in the environment, every verdict checked in the run is
 // written to `path` as JSON at the end of the run (see json.hpp).
+//
+// The generated cases read two more variables: NNP_SEED=17 runs them on seed 17 (in place of
+// the options' run_seed), NNP_SEEDS=50 runs each over 50 seeds from there and reports the pass
+// rate, the failing seeds and the command that replays one:
+//   NNP_SEEDS=50 ./tests -ts=iris-mlp
+//   ... FAIL overfits over seeds 1-50: 49 of 50 seeds pass (98%); failing seeds: 17; replay
+//   one: NNP_SEED=17 ./tests -tc='iris-mlp/overfits'; seed 17: overfits: ...
+// A failing check on a pipeline with stages of the user's own names the stage whose
+// replacement makes it pass (guilty_stage.hpp).
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,6 +29,7 @@
 
 #include "after_a_failed_check.hpp"
 #include "json.hpp"
+#include "seed_sweep.hpp"
 #include "suite.hpp"
 
 namespace doctest {
@@ -76,6 +87,56 @@ struct json_listener : doctest::IReporter {
 inline const int json_listener_registered =
     doctest::registerReporter<json_listener>("nnprobe-json", 0, false);
 
+// A whole number from the environment variable `name`, or 0 when it is not set; anything
+// but digits is an nnp::error naming the variable.
+inline std::uint64_t environment_count(const char* name) {
+    const char* text = std::getenv(name);
+    if (!text || !*text) return 0;
+    std::uint64_t n = 0;
+    for (const char* c = text; *c; ++c) {
+        if (*c < '0' || *c > '9')
+            throw error(fmt::format("nnprobe: {}={} is not a whole number", name, text));
+        n = 10 * n + std::uint64_t(*c - '0');
+    }
+    return n;
+}
+
+// The options of a generated case: the given ones, on the seed NNP_SEED names when set.
+inline probe_options glue_options(probe_options o = {}) {
+    if (const char* s = std::getenv("NNP_SEED"); s && *s) o.run_seed = seed{environment_count("NNP_SEED")};
+    return o;
+}
+
+// A sweep as one verdict: it passes when every seed does, and a failure names the seeds, the
+// command that replays the first, and that seed's explanation.
+inline verdict sweep_verdict(const sweep_result& r) {
+    verdict v = r.failures.empty() ? verdict{} : r.failures.front();
+    v.check = r.check;
+    v.passed = r.passed();
+    v.explanation = fmt::format("{} over seeds {}-{}: {}", r.check, r.seeds.front(), r.seeds.back(),
+                                r.summary().substr(r.check.size() + 2));
+    if (!v.passed) {
+        const char* program = doctest::getContextOptions() ? doctest::getContextOptions()->binary_name.c_str() : "";
+        v.explanation += fmt::format("; replay one: {}; seed {}: {}", r.replay(program, verdict_log::get().current_case),
+                                     r.failing.front(), r.failures.front().explanation);
+    }
+    v.measured = r.pass_rate();
+    return v;
+}
+
+// One generated case: the check through blame_stage, or, with NNP_SEEDS=N, over N seeds as
+// one verdict that passes when every seed does.
+template <class Probe, class P, class D>
+verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options& o) {
+    // One call site of the check: compiled once, whether it runs once or over seeds.
+    const std::function<std::vector<verdict>(const probe_options&)> one = [&](const probe_options& oo) {
+        return as_verdicts(blame_stage(probe, p, data, oo));
+    };
+    const std::uint64_t n = environment_count("NNP_SEEDS");
+    if (n == 0) return one(o).front();
+    return sweep_verdict(sweep(one, n, o).front());
+}
+
 }  // namespace nnp::detail
 
 #define NNP_CHECK(...)                                                       \
@@ -97,10 +158,12 @@ inline const int json_listener_registered =
 
 // The standard suite as test cases named name "/overfits", name "/gradients_flow", ... in
 // the test suite `name`. `data` is an expression evaluated in each case (a function
-// returning a cached data set).
-#define NNP_DETAIL_PROBE_CASE(name, check, pipe, data, ...)                              \
-    TEST_CASE(name "/" #check * doctest::test_suite(name)) {                             \
-        NNP_CHECK(::nnp::check(pipe, data __VA_OPT__(, ) __VA_ARGS__));                  \
+// returning a cached data set); the options, when given, are one probe_options.
+#define NNP_DETAIL_PROBE_CASE(name, check, pipe, data, ...)                                              \
+    TEST_CASE(name "/" #check * doctest::test_suite(name)) {                                             \
+        NNP_CHECK(::nnp::detail::glue_check(                                                             \
+            [](const auto& q, const auto& d, const auto& o) { return ::nnp::check(q, d, o); }, pipe, data, \
+            ::nnp::detail::glue_options(__VA_ARGS__)));                                                  \
     }
 #define NNP_PROBE_SUITE(name, pipe, data, ...)                                              \
     NNP_DETAIL_PROBE_CASE(name, overfits, pipe, data __VA_OPT__(, ) __VA_ARGS__)            \

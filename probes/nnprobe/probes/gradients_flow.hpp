@@ -14,6 +14,7 @@
 #include "options.hpp"
 #include "redundant.hpp"
 #include "verdict.hpp"
+#include "zero_input.hpp"
 
 namespace nnp {
 
@@ -80,14 +81,19 @@ verdict gradients_flow(const P& p, const typename P::dataset_type& data, const p
             v.node = t.node;
             v.step = e * per_epoch;
             v.measured = most;
-            v.hint = "is the node on the path to the loss? Its output may be ignored (bypassed), "
-                     "its units dead, or the weights after it zero-initialised";
+            const auto zero = detail::zero_inputs_at<T>(p, sub, o.run_seed, t.node, e * per_epoch);
+            v.hint = !zero.empty() ? detail::zero_input_hint
+                                   : "is the node on the path to the loss? Its output may be ignored (bypassed), "
+                                     "its units dead, or the weights after it zero-initialised";
             v.explanation = fmt::format(
                 "gradients_flow: {}: gradient is zero at {} (max |grad| = {:.3g}, threshold "
-                "{:.3g}); {}",
+                "{:.3g}); {}{}",
                 detail::tensor_label(n, t.tensor),
                 per_epoch == 1 ? detail::step_text(e, 1) : fmt::format("every step of epoch {}", e), most,
-                v.threshold, v.hint);
+                v.threshold,
+                zero.empty() ? std::string()
+                             : detail::zero_input_text(rec.nodes_info, zero, detail::step_text(e * per_epoch, per_epoch)) + ": ",
+                v.hint);
             return v;
         }
     }

@@ -28,6 +28,22 @@ struct misaligned_batcher {
     }
 };
 
+// Bug class 1: labels taken from the previous batch (an off-by-one between a loader's feature
+// and label buffers): mini-batches reshuffled every epoch, batch k's inputs with batch k-1's
+// labels. Each label still belongs to the data set, so the loss does not look broken.
+struct previous_labels {
+    std::size_t size = 8;
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
+        const shuffled_batches batches{size};
+        batches(ds, step, s, out);
+        if (step == 0) return;  // no batch before the first
+        batch_of<DS> before;
+        batches(ds, step - 1, s, before);
+        out.y = before.y;  // BUG: the labels of batch k - 1
+    }
+};
+
 // Bug class 1: outputs gathered in the wrong order: meant to undo a reordering, it reverses
 // the rows of every batch (a no-op for one sample, so inference on single samples looks fine).
 struct reversed_gather {

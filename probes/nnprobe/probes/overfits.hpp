@@ -32,6 +32,14 @@
 
 namespace nnp {
 
+namespace detail {
+inline double mean_of(const std::vector<double>& y, std::size_t from, std::size_t to) {
+    double s = 0;
+    for (std::size_t i = from; i < to; ++i) s += y[i];
+    return to > from ? s / static_cast<double>(to - from) : 0.0;
+}
+}  // namespace detail
+
 template <class T = float, class P>
 verdict overfits(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
     using DS = typename P::dataset_type;
@@ -79,6 +87,9 @@ verdict overfits(const P& p, const typename P::dataset_type& data, const probe_o
     v.step = k;
     v.passed = !impossible && std::isfinite(loss) && loss < v.threshold && acc == 1.0;
     const std::string what = DS::is_classification ? " and 100% accuracy" : "";
+    std::pair<std::size_t, double> lowest{0, initial};  // the lowest evaluation loss: (step, loss)
+    for (const auto& e : evaluations)
+        if (e.second < lowest.second) lowest = e;
     const std::string epochs = per_epoch == 1 ? "" : fmt::format(" ({} epochs)", (k + per_epoch - 1) / per_epoch);
     if (v.passed) {
         v.explanation = fmt::format("overfits: {} samples memorised in {} steps{} (loss {:.3g} < {:.3g}{})",
@@ -93,13 +104,28 @@ verdict overfits(const P& p, const typename P::dataset_type& data, const probe_o
     } else if (!std::isfinite(v.series.back())) {
         v.hint = "the loss diverged: a learning rate too large, or log(0) / division by zero";
         v.explanation = fmt::format("overfits: the loss became {} at step {}; {}", v.series.back(), k - 1, v.hint);
-    } else if (loss > 1.1 * chance) {
+    } else if (loss > 1.1 * chance && lowest.second > 1.1 * chance) {
         v.hint = "the outputs are confidently wrong: weights initialised at a huge scale, or a "
                  "learning rate too small to undo them";
         v.explanation = fmt::format(
             "overfits: after {} steps{} on {} samples the loss is {:.4g}, above the loss at chance "
-            "({:.4g}; threshold {:.3g}); {}",
-            k, epochs, sub.size(), loss, chance, v.threshold, v.hint);
+            "({:.4g}; threshold {:.3g}), and was {:.4g} at initialisation, never near chance; {}",
+            k, epochs, sub.size(), loss, chance, v.threshold, initial, v.hint);
+    } else if (loss > 1.1 * chance) {
+        // The evaluation loss came down to chance, then training made it confidently wrong:
+        // the run learns something, but not the subset's labels. Not an initialisation fault.
+        const std::size_t e = std::min(per_epoch, v.series.size());
+        const double train_first = detail::mean_of(v.series, 0, e);
+        const double train_last = detail::mean_of(v.series, v.series.size() - e, v.series.size());
+        v.hint = "the network learns labels that do not belong to its inputs: are the labels paired with "
+                 "their inputs in the batcher (taken from another batch or step, shuffled apart)?";
+        v.explanation = fmt::format(
+            "overfits: after {} steps{} on {} samples the evaluation loss is {:.4g}, above the loss at chance "
+            "({:.4g}; threshold {:.3g}), after {:.4g} at {}: training made it rise (the training loss went "
+            "from {:.4g} to {:.4g}, first and last epoch); {}",
+            k, epochs, sub.size(), loss, chance, v.threshold, lowest.second,
+            lowest.first == 0 ? std::string("initialisation") : fmt::format("step {}", lowest.first), train_first,
+            train_last, v.hint);
     } else if (loss > 0.9 * chance) {
         v.hint = "the output ignores the input: are the labels still paired with their inputs "
                  "in the batcher, does a transform zero the data, is the output connected?";

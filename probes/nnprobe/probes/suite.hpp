@@ -1,5 +1,7 @@
 #pragma once
-// The standard suite: the checks on one pipeline, each its own verdict.
+// The standard suite: every check on one pipeline, each its own verdict; a check that
+// fails on a pipeline with stages of the user's own names the stage whose replacement makes
+// it pass (blame_stage).
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -10,6 +12,7 @@
 #include "all_layers_change.hpp"
 #include "batch_invariance.hpp"
 #include "gradients_flow.hpp"
+#include "guilty_stage.hpp"
 #include "init_sane.hpp"
 #include "overfits.hpp"
 #include "pipeline_gradient.hpp"
@@ -18,12 +21,20 @@
 
 namespace nnp {
 
+namespace detail {
+template <class T, class P>
+std::vector<verdict> every_check(const P& p, const typename P::dataset_type& data, const probe_options& o) {
+    return {overfits<T>(p, data, o), gradients_flow<T>(p, data, o), all_layers_change<T>(p, data, o),
+            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o), gradient_check<T>(p, data, o),
+            unit_health<T>(p, data, o)};
+}
+}  // namespace detail
+
 template <class T = float, class P>
 std::vector<verdict> probe_suite(const P& p, const typename P::dataset_type& data,
                                  const probe_options& o = {}) {
-    return {overfits<T>(p, data, o), gradients_flow<T>(p, data, o), all_layers_change<T>(p, data, o),
-            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o),
-            gradient_check<T>(p, data, o), unit_health<T>(p, data, o)};
+    return blame_stage([](const auto& q, const auto& d, const auto& oo) { return detail::every_check<T>(q, d, oo); },
+                       p, data, o);
 }
 
 // The network as one line: "input<4> | dense<16> | relu | dense<3>", merges with their inputs.

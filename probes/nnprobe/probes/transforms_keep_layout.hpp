@@ -15,24 +15,16 @@
 #include <typeinfo>
 #include <vector>
 
-#include <cxxabi.h>
 #include <fmt/core.h>
 
 #include "mini_run.hpp"
 #include "options.hpp"
+#include "type_names.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
 
 namespace detail {
-template <class X>
-std::string type_name() {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> s(abi::__cxa_demangle(typeid(X).name(), nullptr, nullptr, &status),
-                                              std::free);
-    return status == 0 && s ? std::string(s.get()) : std::string(typeid(X).name());
-}
-
 // Position of flat feature j in shape F, as "(c, h, w)" or "j".
 template <class F>
 std::string feature_at(std::size_t j) {
@@ -121,7 +113,7 @@ verdict transforms_keep_layout(const P& p, const typename P::dataset_type& data,
             "transforms_keep_layout: transform {} of {} ({}) moves features: {} of {} checked feature "
             "columns carry another column's values, e.g. feature {} {} now holds what feature {} {} "
             "held; {}",
-            stage, count, detail::type_name<X>(), moved, checked, first, detail::feature_at<F>(first),
+            stage, count, detail::readable_type_name<X>(), moved, checked, first, detail::feature_at<F>(first),
             from, detail::feature_at<F>(from), v.hint);
     };
     std::apply([&](const auto&... t) { (check_stage(t), ...); }, transforms);

@@ -19,6 +19,7 @@ struct verdict {
     double measured = 0;
     double threshold = 0;
     std::string hint;
+    std::string stage;                 // the user stage blamed (blame_stage), when one alone is
     std::vector<std::string> notes;    // what a passing check left out, and why
     std::vector<double> series;        // e.g. the loss curve of the run
 
