@@ -26,7 +26,18 @@ verdict finite(const P& p, const typename P::dataset_type& data, const probe_opt
     detail::require_positive(o.finite_steps, "finite_steps", "finite");
     detail::check_targets_fit_loss<Loss>(data);
     const auto sub = detail::probe_subset(data, o);
-    const auto rec = mini_run<T>(p, sub, run_options{o.run_seed, o.finite_steps, true, {}});
+    // The mini-run, with every gradient scanned at every step.
+    pipeline_run<T, P> run(p, sub, o.run_seed);
+    run_record<T, typename P::graph_type> rec;
+    rec.nodes_info = run.net().nodes();
+    rec.nodes.start(run.net(), o.finite_steps);
+    rec.nodes.scan_every_step = true;
+    for (std::size_t k = 0; k < o.finite_steps; ++k) {
+        const double l = run.step(k, &rec.nodes.stats, [&] { rec.nodes.after_backward(run.net(), k, false); });
+        rec.nodes.after_update(run.net(), k, l);
+        rec.loss.push_back(l);
+        ++rec.steps;
+    }
     const auto activity = rec.nodes.activity();
     const auto tensors = rec.nodes.tensors();
     const auto& info = rec.nodes_info;
@@ -95,7 +106,7 @@ verdict finite(const P& p, const typename P::dataset_type& data, const probe_opt
         v.explanation = fmt::format(
             "finite: the first NaN or Inf appears at step {} in {}: it is {} while every node's output is "
             "finite{}; {}",
-            s, detail::loss_name<Loss>(), rec.loss[s],
+            s, detail::loss_name<Loss>(), std::isnan(rec.loss[s]) ? std::string("NaN") : fmt::format("{}", rec.loss[s]),
             activity[last]->first_nonfinite_gradient_step == s
                 ? fmt::format(", and its gradient with respect to {} (the output) holds non-finite values "
                               "(backward)", info[last].label())

@@ -153,6 +153,9 @@ class recorders<T, G, std::index_sequence<I...>> {
 public:
     std::tuple<node_recorder<T, G, I>...> nodes;
     std::vector<tensor_update> stats;  // filled by the optimiser each step
+    // Scan every node's gradient on every step, not only where a non-finite value reached the
+    // loss or a parameter gradient: a backward may make one that a later node swallows.
+    bool scan_every_step = false;
 
     void start(const model<T, G>& m, std::size_t steps) { (std::get<I>(nodes).start(m, steps), ...); }
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
@@ -163,7 +166,7 @@ public:
         (std::get<I>(nodes).after_update(stats), ...);
         bool blown = !std::isfinite(loss);
         for (const auto& u : stats) blown = blown || !std::isfinite(u.grad_sq);
-        if (blown) (std::get<I>(nodes).scan_gradient(m, step), ...);
+        if (blown || scan_every_step) (std::get<I>(nodes).scan_gradient(m, step), ...);
     }
 
     // Runtime views for the checks.
