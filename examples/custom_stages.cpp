@@ -58,3 +58,6 @@ int main() {
 // PASS all_layers_change
 // PASS batch_invariance
 // PASS init_sane
+// PASS determinism
+// PASS cross_sample_independence
+// PASS finite

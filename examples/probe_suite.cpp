@@ -17,8 +17,8 @@ const auto& iris() {
     return d;
 }
 
-// Five test cases: iris-mlp/overfits, iris-mlp/gradients_flow, iris-mlp/all_layers_change,
-// iris-mlp/batch_invariance, iris-mlp/init_sane.
+// One test case per check of the standard suite: iris-mlp/overfits, iris-mlp/gradients_flow,
+// iris-mlp/all_layers_change, iris-mlp/batch_invariance, iris-mlp/init_sane, ...
 NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
 
 // Two classes and one logit: binary_cross_entropy takes classes<2> labels (0 or 1) and a

@@ -306,7 +306,7 @@ TEST_CASE("bug 1 inside the network: samples mixed, named by cross_sample_indepe
     CHECK(cnn.explanation.find("1 node declaring batch coupling") != std::string::npos);
 }
 
-TEST_CASE("bug 11: NaN or Inf from log(0) or a division by zero, named by finite") {
+TEST_CASE("bug 13: NaN or Inf from log(0) or a division by zero, named by finite") {
     // a user layer dividing by a divisor initialised to zero: forward, at step 0
     const auto iris_div = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::zero_divisor{} | dense<3>,
                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);

@@ -267,7 +267,7 @@ struct undeclared_batch_centre {
     };
 };
 
-// Bug class 11: a learned per-feature divisor initialised to zero (meant one): the forward
+// Bug class 13: a learned per-feature divisor initialised to zero (meant one): the forward
 // divides by zero.
 struct zero_divisor : layer_base<zero_divisor> {
     static constexpr linearity_class linearity = linearity_class::affine_elementwise;
@@ -295,7 +295,7 @@ struct zero_divisor : layer_base<zero_divisor> {
     };
 };
 
-// Bug class 11 in a backward: square roots of relu units; the derivative 1 / (2 sqrt(x))
+// Bug class 13 in a backward: square roots of relu units; the derivative 1 / (2 sqrt(x))
 // divides by zero at every unit the relu switched off.
 struct sqrt_units {
     static constexpr linearity_class linearity = linearity_class::nonlinear;
@@ -314,7 +314,7 @@ struct sqrt_units {
     };
 };
 
-// Bug class 11 in a loss: outputs read as probabilities by normalising their positive parts;
+// Bug class 13 in a loss: outputs read as probabilities by normalising their positive parts;
 // a class whose output is not positive has probability 0, and the loss takes its log.
 struct relu_normalised_nll {
     static constexpr bool is_classification = true;
