@@ -67,6 +67,9 @@ int main() {
 // PASS all_layers_change
 // PASS batch_invariance
 // PASS init_sane
+// PASS determinism
+// PASS cross_sample_independence
+// PASS finite
 // PASS gradient_check
 // PASS unit_health
 // overfits: 3 of 3 seeds pass (100%)
@@ -74,6 +77,9 @@ int main() {
 // all_layers_change: 3 of 3 seeds pass (100%)
 // batch_invariance: 3 of 3 seeds pass (100%)
 // init_sane: 3 of 3 seeds pass (100%)
+// determinism: 3 of 3 seeds pass (100%)
+// cross_sample_independence: 3 of 3 seeds pass (100%)
+// finite: 3 of 3 seeds pass (100%)
 // gradient_check: 3 of 3 seeds pass (100%)
 // unit_health: 3 of 3 seeds pass (100%)
 // blamed: the batcher `previous_labels`

@@ -19,6 +19,7 @@ const auto& iris() {
 
 // One test case per check: iris-mlp/overfits, iris-mlp/gradients_flow,
 // iris-mlp/all_layers_change, iris-mlp/batch_invariance, iris-mlp/init_sane,
+// iris-mlp/determinism, iris-mlp/cross_sample_independence, iris-mlp/finite,
 // iris-mlp/gradient_check, iris-mlp/unit_health.
 NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
 

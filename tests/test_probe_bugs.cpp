@@ -516,6 +516,182 @@ TEST_CASE("bug 12: gradient ascent (a sign error in the optimiser's step)") {
                "gradients_flow", {"does not decrease"});
 }
 
+TEST_CASE("bug 9: unseeded randomness or state kept between runs, named by determinism") {
+    // a batcher counting its calls in a static, or in a mutable member
+    expect_red([&] { return determinism(iris_pipe.batches(bugs::call_counting_batcher{}), iris()); }, "determinism",
+               {"two runs with seed 1 part at step 0", "the batch's labels differ",
+                "the stage that differs is the batcher (nnp::bugs::call_counting_batcher)", "a static"});
+    expect_red([&] { return determinism(digits_pipe.batches(bugs::call_counting_batcher{}), digits()); },
+               "determinism", {"at step 0", "the batcher (nnp::bugs::call_counting_batcher)"});
+    expect_red([&] { return determinism(iris_pipe.batches(bugs::epoch_counting_batcher{}), iris()); }, "determinism",
+               {"at step 0", "the batcher (nnp::bugs::epoch_counting_batcher)"});
+    expect_red([&] { return determinism(digits_pipe.batches(bugs::epoch_counting_batcher{}), digits()); },
+               "determinism", {"the batcher (nnp::bugs::epoch_counting_batcher)"});
+    // noise augmentation from std::random_device: the transform, by position and type
+    expect_red([&] { return determinism(iris_pipe.transform(bugs::unseeded_noise{}), iris()); }, "determinism",
+               {"at step 0", "the stage that differs is transform 2 of 2 (nnp::bugs::unseeded_noise)",
+                "unseeded randomness"});
+    expect_red([&] { return determinism(digits_pipe.transform(bugs::unseeded_noise{}), digits()); }, "determinism",
+               {"transform 2 of 2 (nnp::bugs::unseeded_noise)"});
+    // a layer drawing its dropout mask from std::random_device
+    const auto iris_dropout = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::unseeded_dropout{} | dense<3>,
+                                       softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return determinism(iris_dropout, iris()); }, "determinism",
+               {"at step 0", "the output of node 3 unseeded_dropout differs, its inputs agree"});
+    const auto digits_dropout =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::unseeded_dropout{} |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return determinism(digits_dropout, digits()); }, "determinism",
+               {"the output of node 5 unseeded_dropout differs"});
+    // an initialisation that ignores the seed: another seed, the same weights
+    const auto iris_fixed = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::fixed_seed_gain{} | dense<3>,
+                                     softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    for (std::uint64_t s = 1; s <= 3; ++s) {
+        CAPTURE(s);
+        const verdict v = determinism(iris_fixed, iris(), probe_options{.run_seed = seed{s}});
+        CHECK_MESSAGE(!v.passed, v.explanation);
+        CHECK(v.node == 3);
+        CHECK_MESSAGE(v.explanation.find(fmt::format("node 3 fixed_seed_gain gain has the same initial bits with "
+                                                     "seed {} and seed {}", s, s + 1)) != std::string::npos,
+                      v.explanation);
+    }
+    const auto digits_fixed =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::fixed_seed_gain{} |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return determinism(digits_fixed, digits()); }, "determinism",
+               {"node 5 fixed_seed_gain gain has the same initial bits", "ignores the seed"});
+    // the library's own shuffled batches and dropout are seeded: no false alarm
+    NNP_CHECK(determinism(iris_pipe.batches(shuffled_batches{.size = 8}), iris()));
+    NNP_CHECK(determinism(pipeline(iris_data{}, input<4> | dense<16> | relu | dropout(0.3) | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised),
+                          iris()));
+}
+
+TEST_CASE("bug 1 inside the network: samples mixed, named by cross_sample_independence") {
+    // a reshape that reads the batch's buffer transposed, before the head
+    const auto iris_reshape = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::batch_mixing_reshape{} | dense<3>,
+                                       softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return cross_sample_independence(iris_reshape, iris()); }, "cross_sample_independence",
+               {"in evaluation mode the loss of sample 0 has a gradient", "the samples mix at node 3 batch_mixing_reshape",
+                "batch axis"});
+    const auto digits_reshape =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | dense<64> | add<"trunk"> | relu |
+                     bugs::batch_mixing_reshape{} | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return cross_sample_independence(digits_reshape, digits()); }, "cross_sample_independence",
+               {"the samples mix at node 8 batch_mixing_reshape"});
+    // inside the residual block: the skip path carries the clean gradient around it
+    const auto digits_inner =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::batch_mixing_reshape{} |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return cross_sample_independence(digits_inner, digits()); }, "cross_sample_independence",
+               {"the samples mix at node 5 batch_mixing_reshape"});
+    const auto cnn_reshape = cnn_pipe(input<1, 8, 8> | conv2d<8, 3, same_padding> | batch_norm | relu | max_pool2d<2> |
+                                      conv2d<16, 3, same_padding> | relu | global_avg_pool |
+                                      bugs::batch_mixing_reshape{} | dense<10>);
+    expect_red([&] { return cross_sample_independence(cnn_reshape, digit_images()); }, "cross_sample_independence",
+               {"in evaluation mode", "the samples mix at node 8 batch_mixing_reshape"});
+    // a normalisation across samples in evaluation
+    const auto iris_centre = pipeline(iris_data{}, input<4> | dense<16> | relu | batch_centre{} | dense<3>,
+                                      softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return cross_sample_independence(iris_centre, iris()); }, "cross_sample_independence",
+               {"in evaluation mode", "the samples mix at node 3 batch_centre"});
+    const auto digits_centre =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | dense<64> | add<"trunk"> | relu |
+                     batch_centre{} | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return cross_sample_independence(digits_centre, digits()); }, "cross_sample_independence",
+               {"the samples mix at node 8 batch_centre"});
+    // in training, only nodes that declare batch coupling may mix samples
+    const auto iris_undeclared = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::undeclared_batch_centre{} |
+                                                           dense<3>, softmax_cross_entropy, adam{.lr = 1e-2})
+                                     .transform(standardised);
+    expect_red([&] { return cross_sample_independence(iris_undeclared, iris()); }, "cross_sample_independence",
+               {"in training mode", "the samples mix at node 3 undeclared_batch_centre", "declare batch coupling"});
+    const auto digits_undeclared =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::undeclared_batch_centre{} |
+                     dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return cross_sample_independence(digits_undeclared, digits()); }, "cross_sample_independence",
+               {"in training mode", "the samples mix at node 5 undeclared_batch_centre"});
+    // outputs gathered in the wrong order: sample i's loss is another sample's output
+    expect_red([&] { return cross_sample_independence(iris_pipe.gathered(bugs::reversed_gather{}), iris()); },
+               "cross_sample_independence", {"the loss of sample 0 is computed on output row 23", "gather stage"});
+    // declared coupling (batch norm) in training is fine, and so is the CNN's
+    NNP_CHECK(cross_sample_independence(pipeline(iris_data{}, input<4> | dense<16> | batch_norm | relu | dense<3>,
+                                                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised),
+                                        iris()));
+    const verdict cnn = cross_sample_independence(digits_cnn_pipe, digit_images());
+    CHECK_MESSAGE(cnn.passed, cnn.explanation);
+    CHECK(cnn.explanation.find("1 node declaring batch coupling") != std::string::npos);
+}
+
+TEST_CASE("bug 13: NaN or Inf from log(0) or a division by zero, named by finite") {
+    // a user layer dividing by a divisor initialised to zero: forward, at step 0
+    const auto iris_div = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::zero_divisor{} | dense<3>,
+                                   softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return finite(iris_div, iris()); }, "finite",
+               {"appears at step 0 in the forward pass, in the output of node 3 zero_divisor, whose inputs are finite",
+                "division by zero"});
+    const auto digits_div =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::zero_divisor{} | dense<64> |
+                     add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return finite(digits_div, digits()); }, "finite",
+               {"at step 0 in the forward pass, in the output of node 5 zero_divisor"});
+    // a user loss taking log(0): the loss, from finite outputs; its gradient goes backward
+    const auto iris_log0 = pipeline(iris_data{}, iris_mlp, bugs::relu_normalised_nll{}, adam{.lr = 1e-2})
+                               .transform(standardised);
+    expect_red([&] { return finite(iris_log0, iris()); }, "finite",
+               {"appears at step 0 in relu_normalised_nll: it is NaN while every node's output is finite",
+                "its gradient with respect to node 3 dense<3> (the output) holds non-finite values (backward)",
+                "log of zero"});
+    const auto digits_log0 = pipeline(digits_data{}, digits_residual, bugs::relu_normalised_nll{}, adam{.lr = 1e-2})
+                                 .transform(standardised);
+    expect_red([&] { return finite(digits_log0, digits()); }, "finite",
+               {"at step 0 in relu_normalised_nll", "node 8 dense<10> (the output)"});
+    // a backward that divides by zero where the forward is finite
+    const auto iris_sqrt = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::sqrt_units{} | dense<3>,
+                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return finite(iris_sqrt, iris()); }, "finite",
+               {"at step 0 in the backward pass, in the gradient of node 2 relu",
+                "the backward of node 3 sqrt_units, whose own gradient is finite, made it"});
+    const auto digits_sqrt =
+        pipeline(digits_data{},
+                 input<64> | dense<64> | relu | named<"trunk"> | dense<64> | relu | bugs::sqrt_units{} | dense<64> |
+                     add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    expect_red([&] { return finite(digits_sqrt, digits()); }, "finite",
+               {"in the backward pass, in the gradient of node 4 relu", "the backward of node 5 sqrt_units"});
+    // NaN in the data: node 0, the batch after the transforms
+    struct poison_first_sample {
+        void operator()(matrix<float>& x) const { x(0, 0) = NAN; }
+    };
+    expect_red([&] { return finite(iris_pipe.transform(poison_first_sample{}), iris()); }, "finite",
+               {"at step 0 in the forward pass, in the output of node 0 (the batch after the transforms)"});
+    // a learning rate that blows the weights up: the first NaN or Inf is not at step 0
+    const auto blown = pipeline(iris_data{}, input<4> | dense<16> | relu | dense<3>, softmax_cross_entropy,
+                                sgd{.lr = 1e30}).transform(standardised);
+    const verdict v = finite(blown, iris());
+    CHECK_MESSAGE(!v.passed, v.explanation);
+    CHECK(v.step > std::optional<std::size_t>(0));
+    // budgets of zero are refused, as for the other checks
+    CHECK_THROWS_WITH_AS(finite(iris_pipe, iris(), probe_options{.finite_steps = 0}),
+                         "nnprobe: probe_options.finite_steps is 0: finite would check nothing", nnp::error);
+    CHECK_THROWS_WITH_AS(determinism(iris_pipe, iris(), probe_options{.determinism_steps = 0}),
+                         "nnprobe: probe_options.determinism_steps is 0: determinism would check nothing", nnp::error);
+}
+
 TEST_CASE("the recorders count non-finite values per node and name the first step") {
     matrix<float> m = detail::zero_matrix<float>(7, 9);
     CHECK(detail::count_nonfinite(m) == 0);

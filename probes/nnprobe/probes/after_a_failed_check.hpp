@@ -32,6 +32,14 @@ verdict batch_invariance(const invalid_pipeline&, const A&...) { return detail::
 template <class T = float, class... A>
 verdict init_sane(const invalid_pipeline&, const A&...) { return detail::not_run("init_sane"); }
 template <class T = float, class... A>
+verdict determinism(const invalid_pipeline&, const A&...) { return detail::not_run("determinism"); }
+template <class T = float, class... A>
+verdict cross_sample_independence(const invalid_pipeline&, const A&...) {
+    return detail::not_run("cross_sample_independence");
+}
+template <class T = float, class... A>
+verdict finite(const invalid_pipeline&, const A&...) { return detail::not_run("finite"); }
+template <class T = float, class... A>
 verdict gradient_check(const invalid_pipeline&, const A&...) { return detail::not_run("gradient_check"); }
 template <class T = float, class... A>
 verdict unit_health(const invalid_pipeline&, const A&...) { return detail::not_run("unit_health"); }

@@ -170,6 +170,9 @@ verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options
     NNP_DETAIL_PROBE_CASE(name, gradients_flow, pipe, data __VA_OPT__(, ) __VA_ARGS__)      \
     NNP_DETAIL_PROBE_CASE(name, all_layers_change, pipe, data __VA_OPT__(, ) __VA_ARGS__)   \
     NNP_DETAIL_PROBE_CASE(name, batch_invariance, pipe, data __VA_OPT__(, ) __VA_ARGS__)    \
-    NNP_DETAIL_PROBE_CASE(name, init_sane, pipe, data __VA_OPT__(, ) __VA_ARGS__) \
-    NNP_DETAIL_PROBE_CASE(name, gradient_check, pipe, data __VA_OPT__(, ) __VA_ARGS__) \
+    NNP_DETAIL_PROBE_CASE(name, init_sane, pipe, data __VA_OPT__(, ) __VA_ARGS__)           \
+    NNP_DETAIL_PROBE_CASE(name, determinism, pipe, data __VA_OPT__(, ) __VA_ARGS__)         \
+    NNP_DETAIL_PROBE_CASE(name, cross_sample_independence, pipe, data __VA_OPT__(, ) __VA_ARGS__) \
+    NNP_DETAIL_PROBE_CASE(name, finite, pipe, data __VA_OPT__(, ) __VA_ARGS__)              \
+    NNP_DETAIL_PROBE_CASE(name, gradient_check, pipe, data __VA_OPT__(, ) __VA_ARGS__)      \
     NNP_DETAIL_PROBE_CASE(name, unit_health, pipe, data __VA_OPT__(, ) __VA_ARGS__)

@@ -103,6 +103,10 @@ public:
     }
 
     model<T, G>& net() { return model_; }
+    // The last step's batch (features after the transforms) and the run's own copy of the
+    // stages, in the state the run left them (fitted transforms, any state a stage keeps).
+    const batch_of<DS>& last_batch() const { return batch_; }
+    const P& stages() const { return pipe_; }
     const DS& data() const { return data_; }
     double last_accuracy() const { return last_accuracy_; }
 

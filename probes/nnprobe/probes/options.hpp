@@ -23,6 +23,8 @@ struct probe_options {
     std::size_t change_steps = 5;      // P3: steps after each of which every tensor must move
     std::size_t invariance_warmup = 3; // P4: training steps before comparing (running stats)
     std::size_t init_warmup = 5;       // P8: steps before looking for symmetric units
+    std::size_t determinism_steps = 3; // P6: steps of each of the two runs compared bit for bit
+    std::size_t finite_steps = 20;     // P7: steps watched for NaN and Inf
 };
 
 namespace detail {

@@ -30,6 +30,8 @@ template <class T>
 struct node_series {
     std::size_t nonfinite_outputs = 0, nonfinite_gradients = 0;
     std::optional<std::size_t> first_nonfinite_step;
+    // The same, per direction: the forward pass (outputs) and the backward pass (gradients).
+    std::optional<std::size_t> first_nonfinite_output_step, first_nonfinite_gradient_step;
     std::vector<std::pair<std::size_t, matrix<T>>> output_snapshots;  // (step, outputs)
 };
 
@@ -91,6 +93,7 @@ public:
         const std::size_t bad = detail::count_nonfinite(m.output(I));
         activity.nonfinite_outputs += bad;
         if (bad && !activity.first_nonfinite_step) activity.first_nonfinite_step = step;
+        if (bad && !activity.first_nonfinite_output_step) activity.first_nonfinite_output_step = step;
         if (snapshot) activity.output_snapshots.emplace_back(step, m.output(I));
     }
 
@@ -102,6 +105,7 @@ public:
         activity.nonfinite_gradients += bad;
         if (bad && (!activity.first_nonfinite_step || *activity.first_nonfinite_step > step))
             activity.first_nonfinite_step = step;
+        if (bad && !activity.first_nonfinite_gradient_step) activity.first_nonfinite_gradient_step = step;
     }
 
     // After the optimiser: what the step did to each of the node's tensors, as the
@@ -149,6 +153,9 @@ class recorders<T, G, std::index_sequence<I...>> {
 public:
     std::tuple<node_recorder<T, G, I>...> nodes;
     std::vector<tensor_update> stats;  // filled by the optimiser each step
+    // Scan every node's gradient on every step, not only where a non-finite value reached the
+    // loss or a parameter gradient: a backward may make one that a later node swallows.
+    bool scan_every_step = false;
 
     void start(const model<T, G>& m, std::size_t steps) { (std::get<I>(nodes).start(m, steps), ...); }
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
@@ -159,7 +166,7 @@ public:
         (std::get<I>(nodes).after_update(stats), ...);
         bool blown = !std::isfinite(loss);
         for (const auto& u : stats) blown = blown || !std::isfinite(u.grad_sq);
-        if (blown) (std::get<I>(nodes).scan_gradient(m, step), ...);
+        if (blown || scan_every_step) (std::get<I>(nodes).scan_gradient(m, step), ...);
     }
 
     // Runtime views for the checks.

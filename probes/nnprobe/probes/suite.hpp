@@ -11,6 +11,9 @@
 
 #include "all_layers_change.hpp"
 #include "batch_invariance.hpp"
+#include "cross_sample_independence.hpp"
+#include "determinism.hpp"
+#include "finite.hpp"
 #include "gradients_flow.hpp"
 #include "guilty_stage.hpp"
 #include "init_sane.hpp"
@@ -25,7 +28,8 @@ namespace detail {
 template <class T, class P>
 std::vector<verdict> every_check(const P& p, const typename P::dataset_type& data, const probe_options& o) {
     return {overfits<T>(p, data, o), gradients_flow<T>(p, data, o), all_layers_change<T>(p, data, o),
-            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o), gradient_check<T>(p, data, o),
+            batch_invariance<T>(p, data, o), init_sane<T>(p, data, o), determinism<T>(p, data, o),
+            cross_sample_independence<T>(p, data, o), finite<T>(p, data, o), gradient_check<T>(p, data, o),
             unit_health<T>(p, data, o)};
 }
 }  // namespace detail
@@ -77,7 +81,7 @@ std::string setting_text(const V& v) {
 
 // Every probe option as (name, value), for the report.
 inline std::vector<std::pair<std::string, std::string>> option_settings(const probe_options& o) {
-    static_assert(field_count<probe_options>() == 7,
+    static_assert(field_count<probe_options>() == 9,
                   "nnprobe: option_settings lists every field of probe_options; add the new one");
     return {{"run_seed", setting_text(o.run_seed)},
             {"per_class", setting_text(o.per_class)},
@@ -85,7 +89,9 @@ inline std::vector<std::pair<std::string, std::string>> option_settings(const pr
             {"flow_epochs", setting_text(o.flow_epochs)},
             {"change_steps", setting_text(o.change_steps)},
             {"invariance_warmup", setting_text(o.invariance_warmup)},
-            {"init_warmup", setting_text(o.init_warmup)}};
+            {"init_warmup", setting_text(o.init_warmup)},
+            {"determinism_steps", setting_text(o.determinism_steps)},
+            {"finite_steps", setting_text(o.finite_steps)}};
 }
 
 }  // namespace detail

@@ -1,0 +1,248 @@
+#pragma once
+// P6 determinism: two runs of the pipeline with the same seed give the same bits, and another
+// seed gives another initialisation. The second run starts from the stages the first one left
+// behind (its batcher, its fitted transforms), as a second training run in the same program
+// would: state a stage keeps between runs (a static, a mutable counter) shows as well as
+// unseeded randomness (std::random_device, the clock). Compared bit for bit at every step:
+// the initial parameters, the batch's labels, every node's output and gradient, the loss and
+// the parameters after the update. On failure it names the first step and the first stage
+// that differs: the batcher or a transform (each is then called twice on the same input to
+// find which one is not a function of its arguments), a node's forward or backward, the loss,
+// or the optimiser. Then, with another seed, every tensor that is initialised at random must
+// change: a tensor identical under two seeds (and not constant, as zeros or ones are by
+// design) has an initialisation that ignores the seed.
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "mini_run.hpp"
+#include "options.hpp"
+#include "transforms_keep_layout.hpp"
+#include "verdict.hpp"
+
+namespace nnp {
+
+namespace detail {
+// A 64-bit fingerprint of a buffer's bytes (FNV-1a over 8-byte words): "the same bits".
+inline std::uint64_t bits_hash(const void* data, std::size_t bytes) {
+    const auto* b = static_cast<const unsigned char*>(data);
+    std::uint64_t h = 0xcbf29ce484222325ULL ^ bytes;
+    std::size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < bytes; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+template <class C>
+std::uint64_t fingerprint_of(const C& c) {
+    return bits_hash(c.data(), c.size() * sizeof(*c.data()));
+}
+
+// What one run leaves to compare.
+struct run_bits {
+    std::vector<std::uint64_t> init;  // per parameter tensor
+    struct step_bits {
+        std::uint64_t labels = 0, loss = 0;
+        std::vector<std::uint64_t> outputs, gradients, params;
+    };
+    std::vector<step_bits> steps;
+};
+template <class T, class P>
+run_bits record_bits(pipeline_run<T, P>& run, std::size_t steps) {
+    auto& m = run.net();
+    run_bits r;
+    for (const auto& p : m.params()) r.init.push_back(bits_hash(p.value, p.size * sizeof(T)));
+    for (std::size_t k = 0; k < steps; ++k) {
+        auto& s = r.steps.emplace_back();
+        const double l = run.step(k, nullptr, [&] {
+            for (std::size_t i = 0; i < m.nodes().size(); ++i) {
+                s.outputs.push_back(fingerprint_of(m.output(i)));
+                s.gradients.push_back(fingerprint_of(m.gradient(i)));
+            }
+        });
+        s.labels = fingerprint_of(run.last_batch().y);
+        s.loss = bits_hash(&l, sizeof l);
+        for (const auto& p : m.params()) s.params.push_back(bits_hash(p.value, p.size * sizeof(T)));
+    }
+    return r;
+}
+
+template <class X, class DS>
+void fit_stage(X& x, const DS& ds) {
+    if constexpr (requires { x.fit(ds); }) x.fit(ds);
+}
+
+// Which of the batcher and the transforms is not a function of its arguments at step k:
+// each is called twice on the same input (the transforms also fitted twice, on copies).
+// Returns the stage's description and sets the hint; empty when all are.
+template <class P>
+std::string unreproducible_stage(const P& p, const typename P::dataset_type& ds, std::size_t k, seed s,
+                                 std::string& hint) {
+    using DS = typename P::dataset_type;
+    P q = p;
+    batch_of<DS> b1, b2;
+    q.batcher(ds, k, s, b1);
+    q.batcher(ds, k, s, b2);
+    if (fingerprint_of(b1.x) != fingerprint_of(b2.x) || fingerprint_of(b1.y) != fingerprint_of(b2.y)) {
+        hint = "it gives two different batches for the same data, step and seed: unseeded randomness "
+               "(std::random_device, the clock) or state kept between calls (a static, a mutable "
+               "counter); make it a pure function of its arguments, drawing from rng(run_seed).fork(step)";
+        return fmt::format("the batcher ({})", type_name<std::remove_cvref_t<decltype(p.batcher)>>());
+    }
+    std::string found;
+    matrix<float> x = b1.x;
+    constexpr std::size_t count = std::tuple_size_v<decltype(p.transforms)>;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        auto one = [&]<std::size_t t>(std::integral_constant<std::size_t, t>) {
+            if (!found.empty()) return;
+            auto a = std::get<t>(p.transforms), b = std::get<t>(p.transforms);
+            fit_stage(a, ds);
+            fit_stage(b, ds);
+            matrix<float> x1 = x, x2 = x, x3 = x;
+            a(x1);
+            a(x3);
+            b(x2);
+            const bool calls = fingerprint_of(x1) != fingerprint_of(x3), fits = fingerprint_of(x1) != fingerprint_of(x2);
+            if (calls || fits) {
+                found = fmt::format("transform {} of {} ({})", t + 1, count,
+                                    type_name<std::remove_cvref_t<decltype(std::get<t>(p.transforms))>>());
+                hint = calls ? "it gives two results for the same batch: unseeded randomness "
+                               "(std::random_device, the clock) or state kept between calls (a static, a "
+                               "mutable counter); draw from an nnp::rng seeded from the run"
+                             : "two copies fitted on the same data give two results: its fit draws "
+                               "unseeded randomness or keeps state between runs";
+            }
+            x = std::move(x1);
+        };
+        (one(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::make_index_sequence<count>{});
+    return found;
+}
+
+inline bool constant_tensor(const void* data, std::size_t size, std::size_t elem) {
+    const auto* b = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 1; i < size; ++i)
+        if (std::memcmp(b, b + i * elem, elem) != 0) return false;
+    return true;
+}
+}  // namespace detail
+
+template <class T = float, class P>
+verdict determinism(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
+    detail::require_positive(o.determinism_steps, "determinism_steps", "determinism");
+    detail::check_targets_fit_loss<typename P::loss_type>(data);
+    const auto sub = detail::probe_subset(data, o);
+    const std::size_t steps = o.determinism_steps;
+    pipeline_run<T, P> a(p, sub, o.run_seed);
+    const auto first = detail::record_bits(a, steps);
+    pipeline_run<T, P> b(a.stages(), sub, o.run_seed);  // the stages as the first run left them
+    const auto second = detail::record_bits(b, steps);
+    const auto& info = a.net().nodes();
+    const auto& params = a.net().params();
+
+    verdict v;
+    v.check = "determinism";
+    v.threshold = 0;
+    const std::string runs = fmt::format("two runs with seed {}", o.run_seed.value);
+    auto fail = [&](std::optional<std::size_t> node, std::optional<std::size_t> step, std::string where,
+                    std::string hint) {
+        v.node = node;
+        v.step = step;
+        v.measured = 1;
+        v.hint = std::move(hint);
+        v.explanation = fmt::format("determinism: {} part {}: {}; {}", runs,
+                                    step ? fmt::format("at step {}", *step) : std::string("before the first step"),
+                                    where, v.hint);
+        return v;
+    };
+    for (std::size_t q = 0; q < params.size(); ++q)
+        if (first.init[q] != second.init[q])
+            return fail(params[q].node, std::nullopt,
+                        fmt::format("the initial {} differs", detail::tensor_label(info[params[q].node], params[q].name)),
+                        "its initialisation draws from something other than the seed it is given "
+                        "(std::random_device, the clock, a generator kept between runs)");
+    for (std::size_t k = 0; k < steps; ++k) {
+        const auto &x = first.steps[k], &y = second.steps[k];
+        if (x.labels != y.labels || x.outputs[0] != y.outputs[0]) {
+            std::string hint;
+            std::string stage = detail::unreproducible_stage(p, sub, k, o.run_seed, hint);
+            if (stage.empty()) {
+                stage = "the batcher or a transform";
+                hint = "each gives the same bits when called twice on the same input, so one keeps state "
+                       "between runs (a static, a counter shared by copies)";
+            }
+            return fail(0, k,
+                        fmt::format("{}; the stage that differs is {}",
+                                    x.labels != y.labels ? "the batch's labels differ"
+                                                         : "the batch fed to the network (node 0, after the "
+                                                           "transforms) differs",
+                                    stage),
+                        hint);
+        }
+        for (std::size_t i = 1; i < info.size(); ++i)
+            if (x.outputs[i] != y.outputs[i])
+                return fail(i, k, fmt::format("the output of {} differs, its inputs agree", info[i].label()),
+                            "its forward draws unseeded randomness or keeps state between runs; draw from the "
+                            "context's generator (ctx.random), which the run seeds");
+        if (x.loss != y.loss)
+            return fail(info.size() - 1, k, "the loss differs, every node's output agrees",
+                        "the loss draws unseeded randomness or keeps state between runs");
+        for (std::size_t i = info.size(); i-- > 0;)
+            if (x.gradients[i] != y.gradients[i]) {
+                std::string by = "the loss";
+                if (i + 1 < info.size()) {
+                    by.clear();
+                    for (const auto& c : info)
+                        for (std::size_t in : c.inputs)
+                            if (in == i) by += (by.empty() ? "" : " or ") + c.label();
+                }
+                return fail(i, k,
+                            fmt::format("the gradient of {} differs (written by the backward of {}), the forward "
+                                        "pass agrees", info[i].label(), by),
+                            "that backward draws unseeded randomness or keeps state between runs");
+            }
+        for (std::size_t q = 0; q < params.size(); ++q)
+            if (x.params[q] != y.params[q])
+                return fail(params[q].node, k,
+                            fmt::format("{} differs after the update, its gradient agrees",
+                                        detail::tensor_label(info[params[q].node], params[q].name)),
+                            "the optimiser draws unseeded randomness or keeps state between runs");
+    }
+    // Another seed, another initialisation.
+    const seed other{o.run_seed.value + 1};
+    const auto m1 = make_model<T>(p.net, o.run_seed), m2 = make_model<T>(p.net, other);
+    std::size_t random = 0;
+    for (std::size_t q = 0; q < m1.params().size(); ++q) {
+        const auto &t1 = m1.params()[q], &t2 = m2.params()[q];
+        if (detail::constant_tensor(t1.value, t1.size, sizeof(T))) continue;  // zeros, ones: by design
+        ++random;
+        if (std::memcmp(t1.value, t2.value, t1.size * sizeof(T)) != 0) continue;
+        v.node = t1.node;
+        v.measured = 0;
+        v.hint = "the initialisation ignores the seed it is given (a generator with a fixed seed of its "
+                 "own): every run starts from the same weights, so seeds vary nothing; draw from the nnp::rng "
+                 "that init() is handed";
+        v.explanation = fmt::format("determinism: {} has the same initial bits with seed {} and seed {} (and "
+                                    "is not constant); {}",
+                                    detail::tensor_label(info[t1.node], t1.name), o.run_seed.value, other.value,
+                                    v.hint);
+        return v;
+    }
+    v.passed = true;
+    v.explanation = fmt::format(
+        "determinism: {} agree bit for bit over {} steps (batches, every node's outputs and gradients, the loss, "
+        "{} parameter tensors), and seed {} initialises each of the {} random tensors differently",
+        runs, steps, params.size(), other.value, random);
+    return v;
+}
+
+}  // namespace nnp
