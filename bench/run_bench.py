@@ -46,6 +46,23 @@ def target_met(w, e):
         return False
     return mine < min(peers) if w == "W5" else mine <= min(peers)
 SUITE_TARGET_MS, COMPILE_TARGET_S = 50.0, 5.0
+
+
+def ratio_targets(results):
+    """The speed targets stated as ratios within one run: peer / nnprobe at least `min`, and W3
+    within 1.15x of the time its five matrix products take alone."""
+    out = []
+
+    def add(what, value, op, bound):
+        met = value is not None and (value >= bound if op == ">=" else value <= bound)
+        out.append({"what": what, "value": value, "target": f"{op} {bound:g}", "met": met})
+
+    def r(x, y):
+        return x / y if x is not None and y else None
+    for w, peer, bound in (("W1", "dlib", 5), ("W1", "torch", 100), ("W2", "dlib", 4), ("W4", "dlib", 5)):
+        add(f"{w} {peer}/nnprobe", r(results[w][peer], results[w]["nnprobe"]), ">=", bound)
+    add("W3 nnprobe/sgemm floor", r(results["W3"]["nnprobe"], results["W3"]["sgemm_floor_us"]), "<=", 1.15)
+    return out
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
@@ -112,17 +129,17 @@ def json_lines(text):
     return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
 
 
-def run_impl(cmd):
-    p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, cwd=ROOT)
+def run_impl(cmd, env=ENV):
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if p.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed (exit {p.returncode}):\n{p.stdout}{p.stderr}")
     return json_lines(p.stdout)
 
 
-def peak_rss_kb(cmd):
+def peak_rss_kb(cmd, env=ENV):
     """Peak resident memory of a process that runs W3 alone: each program reports its own
     VmHWM (getrusage's ru_maxrss would count the Python parent's pages from before exec)."""
-    r = [x for x in run_impl(cmd) if x["workload"] == "W3"]
+    r = [x for x in run_impl(cmd, env) if x["workload"] == "W3"]
     return r[0]["peak_rss_kb"] if r else None
 
 
@@ -195,6 +212,19 @@ def main():
     os.makedirs(export, exist_ok=True)
     subprocess.run([nnprobe, "--export", export], check=True, cwd=ROOT)
 
+    # The BLAS kernel: nnprobe switches OpenBLAS to the kernels the processor deserves by itself
+    # when OpenBLAS's own pick is too generic; the peers get the same kernels through
+    # OPENBLAS_CORETYPE (read when OpenBLAS loads), so that all three run on the same BLAS.
+    blas = [r for r in run_impl([nnprobe, "--runs", "1", "--steps", "5", "--workload", "blas"])
+            if r["workload"] == "blas"][0]
+    peer_env = dict(ENV)
+    if blas["switched"] and "OPENBLAS_CORETYPE" not in os.environ:
+        peer_env["OPENBLAS_CORETYPE"] = blas["kernel"]
+    say(f"BLAS: {blas['library']}, kernel {blas['kernel']}"
+        + (f" (OpenBLAS picked {blas['detected']} for this processor; nnprobe switched it by itself, "
+           f"the peers run with OPENBLAS_CORETYPE={blas['kernel']})" if blas["switched"] else "")
+        + (f"\n  {blas['advice']}" if blas["advice"] else ""))
+
     impls = [("nnprobe", [nnprobe, "--runs", "1"])]
     if have_torch:
         impls.append(("torch", [TORCH_PYTHON, os.path.join(ROOT, "bench", "torch_bench.py"),
@@ -204,10 +234,15 @@ def main():
 
     samples = {w: {name: [] for name, _ in impls} for w in WORKLOADS}
     last = {w: {} for w in WORKLOADS}
+    floor_runs = []  # the W3 products alone, measured by nnprobe_bench in each of its runs
     for rep in range(a.reps):
         for name, cmd in impls:
             say(f"rep {rep + 1}/{a.reps}: {name}")
-            for r in run_impl(cmd):
+            for r in run_impl(cmd, ENV if name == "nnprobe" else peer_env):
+                if r["workload"] == "blas":
+                    floor_runs.append(r["sgemm_floor_us"])
+                    blas = r
+                    continue
                 samples[r["workload"]][name].append(r["us"])
                 last[r["workload"]][name] = r
 
@@ -218,7 +253,8 @@ def main():
     say("recording overhead and false alarms over 200 seeds (bench/probe_costs.cpp) ...")
     costs = json_lines(subprocess.run([paths["probe_costs"]], cwd=ROOT, capture_output=True, text=True).stdout)
     say("peak memory of a W3 run ...")
-    rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"]) for name, cmd in impls}
+    rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"], ENV if name == "nnprobe" else peer_env)
+           for name, cmd in impls}
 
     results = {}
     for w in WORKLOADS:
@@ -236,6 +272,15 @@ def main():
             e[f"{name}_steps"] = r["steps"] if r else None
         e["target_met"] = target_met(w, e)
         results[w] = e
+    floor_us = statistics.median(floor_runs)
+    w3_flops = blas["sgemm_gflops"] * blas["sgemm_floor_us"] * 1e3  # same products every run
+    results["W3"]["sgemm_floor_us"] = floor_us
+    results["W3"]["sgemm_floor_runs_us"] = floor_runs
+    results["blas"] = {"library": blas["library"], "kernel": blas["kernel"],
+                       "sgemm_gflops": w3_flops / floor_us / 1e3, "detected": blas["detected"],
+                       "switched": blas["switched"], "advice": blas["advice"],
+                       "peers_env": {k: v for k, v in peer_env.items() if k == "OPENBLAS_CORETYPE"}}
+    results["ratio_targets"] = ratio_targets(results)
     results["suite_process_ms"] = suite_ms
     results["suite_process_runs_ms"] = suite_runs
     results["model_tu_compile_s"] = tu_s
@@ -291,6 +336,14 @@ def main():
             f"{c['recorded_step_us']:.2f} us recorded per mini-run step (+{c['overhead_percent']:.1f}%, target <= 15%)")
     for c in results["false_alarms"]:
         say(f"false alarms, {c['model']}: {c['false_alarms']} in {c['verdicts']} verdicts ({c['seeds']} seeds)")
+    b = results["blas"]
+    say(f"BLAS: {b['library']}, kernel {b['kernel']}"
+        + (f" (switched by nnprobe from {b['detected']})" if b["switched"] else "")
+        + f"; the W3 step's five products alone: {floor_us:.0f} us, {b['sgemm_gflops']:.1f} GFLOP/s")
+    say("ratio targets (one run):")
+    for t in results["ratio_targets"]:
+        say(f"  {t['what']}: {'-' if t['value'] is None else format(t['value'], '.2f')} "
+            f"(target {t['target']}) {'met' if t['met'] else 'MISSED'}")
     say(f"\nwrote {os.path.relpath(os.path.join(out_dir, 'results.json'), ROOT)}")
 
 

@@ -45,6 +45,19 @@ std::vector<float> all_params(const M& m) {
 
 TEST_SUITE("engine") {
 
+TEST_CASE("the products run on BLAS kernels that use the processor's vector extensions") {
+    matrix<float> a = detail::zero_matrix<float>(64, 64), c = a;
+    a.fill(1.0f);
+    detail::gemm(a, a, c);
+    CHECK(c(63, 63) == 64.0f);
+    const auto& b = detail::blas_in_use();
+    INFO(b.library, ": kernel ", b.kernel, " (picked by itself: ", b.detected, "), processor ", b.processor,
+         "; ", b.advice);
+    CHECK(b.fits);
+    CHECK(b.switched == (b.kernel != b.detected));
+    CHECK(b.advice.empty());
+}
+
 TEST_CASE("splitmix64 gives the reference bits") {
     // Reference values of splitmix64 (Vigna) from state 0: the same on every platform.
     rng r(0);
