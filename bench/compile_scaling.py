@@ -30,15 +30,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def network(nodes):
     """An nnprobe network of exactly `nodes` nodes (named<> names a node, it is not one)."""
-    parts, count, block = ["nnp::input<16>"], 1, 0
-    while count + 5 <= nodes - 1:
-        parts += [f'nnp::named<"b{block}">', "nnp::dense<16>", "nnp::relu", "nnp::dense<16>",
-                  f'nnp::add<"b{block}">', "nnp::relu"]
-        count += 5
-        block += 1
-    while count < nodes - 1:
-        parts.append("nnp::dense<16>" if (count % 2) else "nnp::relu")
-        count += 1
+    # input, b residual blocks of 5 nodes, dense-relu pairs, the output dense: as many blocks as
+    # leave an even number of nodes for the pairs (two dense layers never meet: a static check).
+    blocks = (nodes - 2) // 5
+    while blocks > 0 and (nodes - 2 - 5 * blocks) % 2:
+        blocks -= 1
+    if (nodes - 2 - 5 * blocks) % 2:
+        raise SystemExit(f"compile_scaling: no network of {nodes} nodes from these parts")
+    parts = ["nnp::input<16>"]
+    for b in range(blocks):
+        parts += [f'nnp::named<"b{b}">', "nnp::dense<16>", "nnp::relu", "nnp::dense<16>",
+                  f'nnp::add<"b{b}">', "nnp::relu"]
+    parts += ["nnp::dense<16>", "nnp::relu"] * ((nodes - 2 - 5 * blocks) // 2)
     parts.append("nnp::dense<4>")
     return " | ".join(parts)
 
