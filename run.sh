@@ -7,7 +7,8 @@
 #   ./run.sh test    the whole suite: unit, compile-fail and consumer tests, the examples,
 #                    then the suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #                    the last line is `N passed, N failed`
-#   ./run.sh bench   nnprobe beside PyTorch and dlib (installs them), build/bench/results.json
+#   ./run.sh bench   nnprobe beside PyTorch, libtorch and dlib (installs them: python3-torch,
+#                    libtorch-dev, libdlib-dev), build/bench/results.json
 #
 # BUILD and ASAN_BUILD name the build folders (default build, build-asan).
 set -euo pipefail

@@ -4,6 +4,7 @@
 //   nnprobe_bench --runs 1 --workload W3
 //   nnprobe_bench --export DIR          write the workloads (data, initial weights, settings) for
 //                                       the PyTorch and dlib peers, then exit
+//   nnprobe_bench --runs 1 --workload blas  the BLAS in use and the W3 products alone
 //   nnprobe_bench --smoke               a few steps of each workload, untimed, checked against
 //                                       the losses and accuracies this seed is known to give
 //                                       (the meson test `bench-smoke`); exit 1 on a mismatch
@@ -92,6 +93,47 @@ result time_w4(const bench::workload& w, const bench::iris_ds& d, std::size_t re
         res.us.push_back(micros(t1 - t0) / static_cast<double>(reps));
     }
     return res;
+}
+
+// The W3 step's five products alone (forward x W1, h W2; backward h^T dy, dy W2^T, x^T dh),
+// same shapes, timed like W3 (runs of `steps` repetitions): the floor a W3 step cannot beat
+// on this BLAS. Prints the BLAS in use and its GFLOP/s on these products.
+void time_w3_products(std::size_t steps, std::size_t runs) {
+    struct product {
+        bool ta, tb;
+        std::size_t m, n, k;
+    };
+    constexpr std::size_t rows = 64, in = 784, hidden = 256, out = 10;
+    constexpr product products[] = {{false, false, rows, hidden, in},
+                                    {false, false, rows, out, hidden},
+                                    {true, false, hidden, out, rows},
+                                    {false, true, rows, hidden, out},
+                                    {true, false, in, hidden, rows}};
+    std::vector<float> a(in * hidden), b(in * hidden), c(in * hidden);
+    nnp::rng r(nnp::seed{5});
+    for (auto& v : a) v = static_cast<float>(r.normal());
+    for (auto& v : b) v = static_cast<float>(r.normal());
+    double flops = 0;
+    for (const auto& p : products) flops += 2.0 * static_cast<double>(p.m * p.n * p.k);
+    auto once = [&] {
+        for (const auto& p : products) nnp::detail::gemm(p.ta, p.tb, p.m, p.n, p.k, a.data(), b.data(), c.data());
+    };
+    for (std::size_t k = 0; k < 20; ++k) once();  // warm-up
+    result res;
+    for (std::size_t run = 0; run < runs; ++run) {
+        const auto t0 = clock_type::now();
+        for (std::size_t k = 0; k < steps; ++k) once();
+        res.us.push_back(micros(clock_type::now() - t0) / static_cast<double>(steps));
+    }
+    const auto& blas = nnp::detail::blas_in_use();
+    std::printf("{\"impl\": \"nnprobe\", \"workload\": \"blas\", \"library\": \"%s\", \"kernel\": \"%s\", "
+                "\"detected\": \"%s\", \"switched\": %s, \"advice\": \"%s\", \"sgemm_floor_us\": %.6g, "
+                "\"runs_us\": [",
+                blas.library.c_str(), blas.kernel.c_str(), blas.detected.c_str(), blas.switched ? "true" : "false",
+                blas.advice.c_str(), res.median());
+    for (std::size_t i = 0; i < res.us.size(); ++i) std::printf("%s%.6g", i ? ", " : "", res.us[i]);
+    std::printf("], \"sgemm_gflops\": %.4g}\n", flops / res.median() / 1e3);
+    std::fflush(stdout);
 }
 
 // ---- export for the peers ----------------------------------------------------------------
@@ -257,6 +299,7 @@ int main(int argc, char** argv) {
                                             nnp::sgd{.lr = W[2].lr}, steps_of(W[2]), runs));
             print_json(results.back(), "us/step");
         }
+        if (!smoke && (wanted("W3") || wanted("blas"))) time_w3_products(steps_of(W[2]), runs);
         if (wanted("W5")) {
             results.push_back(time_training(W[4], bench::w5_net, bench::w5_data(data_dir),
                                             nnp::adam{.lr = W[4].lr}, steps_of(W[4]), runs));

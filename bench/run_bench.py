@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""`./run.sh bench`: nnprobe beside PyTorch and dlib on the workloads of bench/README.md.
+"""`./run.sh bench`: nnprobe beside PyTorch, libtorch and dlib on the workloads of bench/README.md.
 
     python3 bench/run_bench.py [--build build] [--reps 5] [--no-install]
 
-1. Installs the peers when missing (Debian's python3-torch and libdlib-dev; as root, with
+1. Installs the peers when missing (Debian's python3-torch, libtorch-dev and libdlib-dev; as root, with
    apt-get). A peer that cannot be installed is reported and left out; the others still run.
 2. Configures (reconfigures when dlib arrived after the build was configured) and builds the
    benchmark programs with full optimisation.
@@ -29,6 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch is importable only from here
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
+IMPLS = ("nnprobe", "torch", "libtorch", "dlib")
 TARGETS = {"W1": 2.0, "W2": 60.0, "W3": 600.0, "W4": 150.0}  # us (W4: total of one probe)
 # The CNN workloads' targets are relative: W5 faster than both peers, W6 at least as fast as
 # the faster one.
@@ -46,6 +47,25 @@ def target_met(w, e):
         return False
     return mine < min(peers) if w == "W5" else mine <= min(peers)
 SUITE_TARGET_MS, COMPILE_TARGET_S = 50.0, 5.0
+
+
+def ratio_targets(results):
+    """The speed targets stated as ratios within one run: peer / nnprobe at least `bound`, and W3
+    within 1.15x of the time its five matrix products take alone. Ratios of the fastest of the
+    interleaved runs (min-of-N): on a shared machine the minimum is the least disturbed figure."""
+    out = []
+
+    def add(what, value, op, bound):
+        met = value is not None and (value >= bound if op == ">=" else value <= bound)
+        out.append({"what": what, "value": value, "target": f"{op} {bound:g}", "met": met})
+
+    def r(x, y):
+        return x / y if x is not None and y else None
+    for w, peer, bound in (("W1", "dlib", 5), ("W1", "torch", 100), ("W2", "dlib", 4), ("W4", "dlib", 5)):
+        add(f"{w} {peer}/nnprobe", r(results[w][f"{peer}_min_us"], results[w]["nnprobe_min_us"]), ">=", bound)
+    add("W3 nnprobe/sgemm floor", r(results["W3"]["nnprobe_min_us"], min(results["W3"]["sgemm_floor_runs_us"])),
+        "<=", 1.15)
+    return out
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
@@ -61,13 +81,18 @@ def torch_available():
     return os.path.exists(TORCH_PYTHON) and ok([TORCH_PYTHON, "-c", "import torch"])
 
 
+def libtorch_available():
+    return os.path.exists("/usr/include/torch/csrc/api/include/torch/torch.h")
+
+
 def dlib_available():
     return ok(["pkg-config", "--exists", "dlib-1"])
 
 
 def install_peers():
     """apt-get install what is missing, one package at a time so one failure spares the other."""
-    missing = [pkg for pkg, have in (("python3-torch", torch_available), ("libdlib-dev", dlib_available))
+    missing = [pkg for pkg, have in (("python3-torch", torch_available), ("libdlib-dev", dlib_available),
+                                     ("libtorch-dev", libtorch_available))
                if not have()]
     if not missing:
         return
@@ -93,14 +118,14 @@ def configure_and_build(build):
     targets = json.loads(subprocess.run(["meson", "introspect", "--targets", build], cwd=ROOT,
                                         check=True, capture_output=True, text=True).stdout)
     names = {t["name"] for t in targets}
-    if dlib_available() and "dlib_bench" not in names:
-        say("dlib was installed after this build was configured: reconfiguring")
+    if (dlib_available() and "dlib_bench" not in names) or (libtorch_available() and "libtorch_bench" not in names):
+        say("a peer was installed after this build was configured: reconfiguring")
         subprocess.run(["meson", "setup", "--reconfigure", build], cwd=ROOT, check=True)
         targets = json.loads(subprocess.run(["meson", "introspect", "--targets", build], cwd=ROOT,
                                             check=True, capture_output=True, text=True).stdout)
     paths = {}
     for t in targets:
-        if t["name"] in ("nnprobe_bench", "dlib_bench", "suite_process", "probe_costs"):
+        if t["name"] in ("nnprobe_bench", "dlib_bench", "libtorch_bench", "suite_process", "probe_costs"):
             paths[t["name"]] = t["filename"][0]
     build_targets = [os.path.relpath(p, os.path.join(ROOT, build) if not os.path.isabs(build) else build)
                      for p in paths.values()]
@@ -112,17 +137,17 @@ def json_lines(text):
     return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
 
 
-def run_impl(cmd):
-    p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, cwd=ROOT)
+def run_impl(cmd, env=ENV):
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if p.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed (exit {p.returncode}):\n{p.stdout}{p.stderr}")
     return json_lines(p.stdout)
 
 
-def peak_rss_kb(cmd):
+def peak_rss_kb(cmd, env=ENV):
     """Peak resident memory of a process that runs W3 alone: each program reports its own
     VmHWM (getrusage's ru_maxrss would count the Python parent's pages from before exec)."""
-    r = [x for x in run_impl(cmd) if x["workload"] == "W3"]
+    r = [x for x in run_impl(cmd, env) if x["workload"] == "W3"]
     return r[0]["peak_rss_kb"] if r else None
 
 
@@ -177,6 +202,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (>= 5)")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get the peers")
+    ap.add_argument("--no-compile-scaling", action="store_true",
+                    help="skip bench/compile_scaling.py (compile time against network depth)")
     a = ap.parse_args()
     build = a.build if os.path.isabs(a.build) else os.path.join(ROOT, a.build)
 
@@ -189,11 +216,27 @@ def main():
         say(f"PyTorch: not importable from {TORCH_PYTHON} (Debian's python3-torch): left out")
     if not dlib:
         say("dlib: not built (libdlib-dev missing): left out")
+    libtorch = paths.get("libtorch_bench")
+    if not libtorch:
+        say("libtorch: not built (Debian's libtorch-dev is not installed): left out")
 
     out_dir = os.path.join(build, "bench")
     export = os.path.join(out_dir, "export")
     os.makedirs(export, exist_ok=True)
     subprocess.run([nnprobe, "--export", export], check=True, cwd=ROOT)
+
+    # The BLAS kernel: nnprobe switches OpenBLAS to the kernels the processor deserves by itself
+    # when OpenBLAS's own pick is too generic; the peers get the same kernels through
+    # OPENBLAS_CORETYPE (read when OpenBLAS loads), so that all three run on the same BLAS.
+    blas = [r for r in run_impl([nnprobe, "--runs", "1", "--steps", "5", "--workload", "blas"])
+            if r["workload"] == "blas"][0]
+    peer_env = dict(ENV)
+    if blas["switched"] and "OPENBLAS_CORETYPE" not in os.environ:
+        peer_env["OPENBLAS_CORETYPE"] = blas["kernel"]
+    say(f"BLAS: {blas['library']}, kernel {blas['kernel']}"
+        + (f" (OpenBLAS picked {blas['detected']} for this processor; nnprobe switched it by itself, "
+           f"the peers run with OPENBLAS_CORETYPE={blas['kernel']})" if blas["switched"] else "")
+        + (f"\n  {blas['advice']}" if blas["advice"] else ""))
 
     impls = [("nnprobe", [nnprobe, "--runs", "1"])]
     if have_torch:
@@ -201,13 +244,20 @@ def main():
                                 "--data", export, "--runs", "1"]))
     if dlib:
         impls.append(("dlib", [dlib, "--data", export, "--runs", "1"]))
+    if libtorch:
+        impls.append(("libtorch", [libtorch, "--data", export, "--runs", "1"]))
 
     samples = {w: {name: [] for name, _ in impls} for w in WORKLOADS}
     last = {w: {} for w in WORKLOADS}
+    floor_runs = []  # the W3 products alone, measured by nnprobe_bench in each of its runs
     for rep in range(a.reps):
         for name, cmd in impls:
             say(f"rep {rep + 1}/{a.reps}: {name}")
-            for r in run_impl(cmd):
+            for r in run_impl(cmd, ENV if name == "nnprobe" else peer_env):
+                if r["workload"] == "blas":
+                    floor_runs.append(r["sgemm_floor_us"])
+                    blas = r
+                    continue
                 samples[r["workload"]][name].append(r["us"])
                 last[r["workload"]][name] = r
 
@@ -217,17 +267,26 @@ def main():
     tu_s, tu_runs, tu_cmd = time_model_tu(build)
     say("recording overhead and false alarms over 200 seeds (bench/probe_costs.cpp) ...")
     costs = json_lines(subprocess.run([paths["probe_costs"]], cwd=ROOT, capture_output=True, text=True).stdout)
+    scaling, user_prog = [], {}
+    if not a.no_compile_scaling:
+        say("compile time against depth (bench/compile_scaling.py: 25/50/100/200 nodes) ...")
+        rows = json_lines(subprocess.run([sys.executable, os.path.join(ROOT, "bench", "compile_scaling.py"),
+                                          "--build", build], cwd=ROOT, capture_output=True, text=True).stdout)
+        scaling = [r for r in rows if "nodes" in r]
+        user_prog = next((r for r in rows if "user_program_compile_s" in r), {})
     say("peak memory of a W3 run ...")
-    rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"]) for name, cmd in impls}
+    rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"], ENV if name == "nnprobe" else peer_env)
+           for name, cmd in impls}
 
     results = {}
     for w in WORKLOADS:
         e = {"unit": "us per probe (total)" if w == "W4" else "us per step", "target_us": TARGETS.get(w),
              "target": RELATIVE_TARGETS.get(w)}
-        for name in ("nnprobe", "torch", "dlib"):
+        for name in IMPLS:
             s = samples[w].get(name)
             r = last[w].get(name)
             e[name] = statistics.median(s) if s else None
+            e[f"{name}_min_us"] = min(s) if s else None
             e[f"{name}_runs_us"] = s or []
             e[f"{name}_final_loss"] = r["final_loss"] if r else None
             e[f"{name}_accuracy"] = r["accuracy"] if r else None
@@ -236,14 +295,27 @@ def main():
             e[f"{name}_steps"] = r["steps"] if r else None
         e["target_met"] = target_met(w, e)
         results[w] = e
+    floor_us = statistics.median(floor_runs)
+    w3_flops = blas["sgemm_gflops"] * blas["sgemm_floor_us"] * 1e3  # same products every run
+    results["W3"]["sgemm_floor_us"] = floor_us
+    results["W3"]["sgemm_floor_runs_us"] = floor_runs
+    results["blas"] = {"library": blas["library"], "kernel": blas["kernel"],
+                       "sgemm_gflops": w3_flops / floor_us / 1e3, "detected": blas["detected"],
+                       "switched": blas["switched"], "advice": blas["advice"],
+                       "peers_env": {k: v for k, v in peer_env.items() if k == "OPENBLAS_CORETYPE"}}
+    results["ratio_targets"] = ratio_targets(results)
     results["suite_process_ms"] = suite_ms
     results["suite_process_runs_ms"] = suite_runs
     results["model_tu_compile_s"] = tu_s
     results["model_tu_compile_runs_s"] = tu_runs
     results["model_tu_compile_command"] = tu_cmd
+    results["user_program_compile_s"] = user_prog.get("user_program_compile_s")
+    results["user_program_compile_cpu_s"] = user_prog.get("user_program_compile_cpu_s")
+    results["compile_scaling"] = scaling
     results["w3_peak_rss_kb"] = rss.get("nnprobe")
     results["w3_peak_rss_kb_torch"] = rss.get("torch")
     results["w3_peak_rss_kb_dlib"] = rss.get("dlib")
+    results["w3_peak_rss_kb_libtorch"] = rss.get("libtorch")
     results["recording_overhead"] = [c for c in costs if c["figure"] == "recording_overhead"]
     results["false_alarms"] = [c for c in costs if c["figure"] == "false_alarms"]
     results["reps"] = a.reps
@@ -254,21 +326,22 @@ def main():
     def ratio(x, y):
         return f"{x / y:.1f}x" if x is not None and y else "-"
 
-    rows = [("workload", "nnprobe", "torch", "dlib", "torch/nnprobe", "dlib/nnprobe", "target")]
+    rows = [("workload", "nnprobe", "torch", "libtorch", "dlib", "torch/nnprobe", "libtorch/nnprobe",
+             "dlib/nnprobe", "target")]
     for w in WORKLOADS:
         e = results[w]
         met = e["target_met"]
         goal = f"<= {fmt_us(TARGETS[w], w)}" if w in TARGETS else RELATIVE_TARGETS[w]
-        rows.append((w, fmt_us(e["nnprobe"], w), fmt_us(e["torch"], w), fmt_us(e["dlib"], w),
-                     ratio(e["torch"], e["nnprobe"]), ratio(e["dlib"], e["nnprobe"]),
-                     f"{goal} {'met' if met else 'MISSED'}"))
-    rows.append(("suite process", f"{suite_ms:.1f} ms", "", "", "", "",
+        rows.append((w, fmt_us(e["nnprobe"], w), fmt_us(e["torch"], w), fmt_us(e["libtorch"], w),
+                     fmt_us(e["dlib"], w), ratio(e["torch"], e["nnprobe"]), ratio(e["libtorch"], e["nnprobe"]),
+                     ratio(e["dlib"], e["nnprobe"]), f"{goal} {'met' if met else 'MISSED'}"))
+    rows.append(("suite process", f"{suite_ms:.1f} ms", "", "", "", "", "", "",
                  f"<= {SUITE_TARGET_MS:g} ms {'met' if suite_ms <= SUITE_TARGET_MS else 'MISSED'}"))
-    rows.append(("model TU compile", f"{tu_s:.2f} s", "", "", "", "",
+    rows.append(("model TU compile", f"{tu_s:.2f} s", "", "", "", "", "", "",
                  f"<= {COMPILE_TARGET_S:g} s {'met' if tu_s <= COMPILE_TARGET_S else 'MISSED'}"))
     rows.append(("W3 peak RSS", f"{rss.get('nnprobe') or 0:,} KB",
-                 f"{rss['torch']:,} KB" if rss.get("torch") else "-",
-                 f"{rss['dlib']:,} KB" if rss.get("dlib") else "-", "", "", ""))
+                 *(f"{rss[p]:,} KB" if rss.get(p) else "-" for p in ("torch", "libtorch", "dlib")),
+                 "", "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     say("")
     say(f"medians of {a.reps} interleaved runs, one core (W1-W3, W5, W6 per step, W4 per probe)")
@@ -281,7 +354,7 @@ def main():
     for w in WORKLOADS:
         e = results[w]
         parts = []
-        for name in ("nnprobe", "torch", "dlib"):
+        for name in IMPLS:
             if e[name] is not None:
                 extra = "" if w != "W4" else (", invariance " + ("pass" if e[f"{name}_invariance_passed"] else "FAIL"))
                 parts.append(f"{name} {e[f'{name}_final_loss']:.6g} / {100 * e[f'{name}_accuracy']:.1f}%{extra}")
@@ -291,6 +364,21 @@ def main():
             f"{c['recorded_step_us']:.2f} us recorded per mini-run step (+{c['overhead_percent']:.1f}%, target <= 15%)")
     for c in results["false_alarms"]:
         say(f"false alarms, {c['model']}: {c['false_alarms']} in {c['verdicts']} verdicts ({c['seeds']} seeds)")
+    b = results["blas"]
+    say(f"BLAS: {b['library']}, kernel {b['kernel']}"
+        + (f" (switched by nnprobe from {b['detected']})" if b["switched"] else "")
+        + f"; the W3 step's five products alone: {floor_us:.0f} us, {b['sgemm_gflops']:.1f} GFLOP/s")
+    for c in scaling:
+        say(f"compile, {c['nodes']} nodes: " + (f"{c['seconds']:.1f} s wall, {c['cpu_s']:.1f} s CPU, {c['peak_mb']:.0f} MB"
+                                                if c["seconds"] is not None else c.get("error", "failed")))
+    if user_prog:
+        say("compile, a whole user test program (doctest main + one NNP_PROBE_SUITE): "
+            + (f"{user_prog['user_program_compile_s']:.1f} s wall, {user_prog['user_program_compile_cpu_s']:.1f} s CPU"
+               if user_prog.get("user_program_compile_s") is not None else user_prog.get("error", "failed")))
+    say("ratio targets (fastest of the interleaved runs, same run):")
+    for t in results["ratio_targets"]:
+        say(f"  {t['what']}: {'-' if t['value'] is None else format(t['value'], '.2f')} "
+            f"(target {t['target']}) {'met' if t['met'] else 'MISSED'}")
     say(f"\nwrote {os.path.relpath(os.path.join(out_dir, 'results.json'), ROOT)}")
 
 

@@ -1,10 +1,12 @@
 // The engine: graphs become models, models train, seeds reproduce runs bit for bit, and a
 // training step allocates nothing.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nnprobe/nnprobe.hpp>
@@ -46,6 +48,97 @@ std::vector<float> all_params(const M& m) {
 }  // namespace
 
 TEST_SUITE("engine") {
+
+namespace {
+// op(A) op(B) summed in order of k, one rounding per multiply and per add (the project builds
+// with -ffp-contract=off): the bits the small-product loop promises.
+template <class T>
+std::vector<T> plain_product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a,
+                             const T* b) {
+    std::vector<T> c(m * n);
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            T sum = 0;
+            for (std::size_t p = 0; p < k; ++p)
+                sum += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+            c[i * n + j] = sum;
+        }
+    return c;
+}
+
+template <class T>
+void check_small_products(T tolerance) {
+    struct dims {
+        std::size_t m, n, k;
+    };
+    // The benchmarks' and probes' shapes, single rows, and every edge of the loop: rows in
+    // fours and a remainder, widths around the vector widths (4, 8, 16), k of 1.
+    const dims shapes[] = {{32, 16, 4}, {32, 3, 16}, {16, 3, 32}, {32, 16, 3}, {4, 16, 32}, {1, 16, 4},
+                           {1, 1, 1},   {1, 3, 16},  {3, 5, 7},   {5, 8, 1},   {7, 9, 2},   {6, 17, 5},
+                           {9, 33, 3},  {16, 16, 16}, {2, 64, 8}, {13, 31, 11}};
+    nnp::rng r(seed{17});
+    for (const auto& d : shapes)
+        for (const bool ta : {false, true})
+            for (const bool tb : {false, true}) {
+                CAPTURE(d.m);
+                CAPTURE(d.n);
+                CAPTURE(d.k);
+                CAPTURE(ta);
+                CAPTURE(tb);
+                std::vector<T> a(d.m * d.k), b(d.k * d.n), small(d.m * d.n), blas(d.m * d.n, T(-1)),
+                    again(d.m * d.n, T(-1));
+                for (auto& v : a) v = static_cast<T>(r.normal());
+                for (auto& v : b) v = static_cast<T>(r.normal());
+                detail::small_gemm(ta, tb, d.m, d.n, d.k, a.data(), b.data(), small.data());
+                detail::blas_gemm(ta, tb, d.m, d.n, d.k, a.data(), b.data(), blas.data());
+                // The same bits as the plain loop, and as a second call.
+                CHECK(small == plain_product(ta, tb, d.m, d.n, d.k, a.data(), b.data()));
+                detail::small_gemm(ta, tb, d.m, d.n, d.k, a.data(), b.data(), again.data());
+                CHECK(std::memcmp(small.data(), again.data(), small.size() * sizeof(T)) == 0);
+                // BLAS adds in another order: equal up to rounding.
+                T worst = 0;
+                for (std::size_t i = 0; i < small.size(); ++i)
+                    worst = std::max(worst, std::abs(small[i] - blas[i]) / (T(1) + std::abs(blas[i])));
+                CHECK(worst <= tolerance);
+                // A row alone gives that row's bits in the batch (batch invariance, exactly).
+                if (!ta) {
+                    const std::size_t i = d.m - 1;
+                    std::vector<T> row(d.n);
+                    detail::small_gemm(false, tb, 1, d.n, d.k, a.data() + i * d.k, b.data(), row.data());
+                    CHECK(std::memcmp(row.data(), small.data() + i * d.n, d.n * sizeof(T)) == 0);
+                }
+                // gemm takes the loop exactly where is_small_product says so.
+                std::vector<T> dispatched(d.m * d.n);
+                detail::gemm(ta, tb, d.m, d.n, d.k, a.data(), b.data(), dispatched.data());
+                CHECK(dispatched == (detail::is_small_product(d.m, d.n, d.k) ? small : blas));
+            }
+}
+}  // namespace
+
+TEST_CASE("small products: the plain loop's bits, BLAS's values, every transpose and edge size") {
+    check_small_products<float>(2e-6f);
+    check_small_products<double>(1e-14);
+}
+
+TEST_CASE("products in and out of the small range keep the bench models' shapes on their path") {
+    CHECK(detail::is_small_product(32, 16, 4));   // the Iris MLP's first layer, forward
+    CHECK(detail::is_small_product(1, 16, 4));    // one sample (batch invariance)
+    CHECK_FALSE(detail::is_small_product(32, 3, 16));  // three columns: BLAS is faster
+    CHECK_FALSE(detail::is_small_product(64, 256, 784));
+}
+
+TEST_CASE("the products run on BLAS kernels that use the processor's vector extensions") {
+    matrix<float> a = detail::zero_matrix<float>(64, 64), c = a;
+    a.fill(1.0f);
+    detail::gemm(a, a, c);
+    CHECK(c(63, 63) == 64.0f);
+    const auto& b = detail::blas_in_use();
+    INFO(b.library, ": kernel ", b.kernel, " (picked by itself: ", b.detected, "), processor ", b.processor,
+         "; ", b.advice);
+    CHECK(b.fits);
+    CHECK(b.switched == (b.kernel != b.detected));
+    CHECK(b.advice.empty());
+}
 
 TEST_CASE("splitmix64 gives the reference bits") {
     // Reference values of splitmix64 (Vigna) from state 0: the same on every platform.
