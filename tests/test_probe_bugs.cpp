@@ -520,19 +520,19 @@ TEST_CASE("bug 9: unseeded randomness or state kept between runs, named by deter
     // a batcher counting its calls in a static, or in a mutable member
     expect_red([&] { return determinism(iris_pipe.batches(bugs::call_counting_batcher{}), iris()); }, "determinism",
                {"two runs with seed 1 part at step 0", "the batch's labels differ",
-                "the stage that differs is the batcher (nnp::bugs::call_counting_batcher)", "a static"});
+                "the stage that differs is the batcher `call_counting_batcher`", "a static"});
     expect_red([&] { return determinism(digits_pipe.batches(bugs::call_counting_batcher{}), digits()); },
-               "determinism", {"at step 0", "the batcher (nnp::bugs::call_counting_batcher)"});
+               "determinism", {"at step 0", "the batcher `call_counting_batcher`"});
     expect_red([&] { return determinism(iris_pipe.batches(bugs::epoch_counting_batcher{}), iris()); }, "determinism",
-               {"at step 0", "the batcher (nnp::bugs::epoch_counting_batcher)"});
+               {"at step 0", "the batcher `epoch_counting_batcher`"});
     expect_red([&] { return determinism(digits_pipe.batches(bugs::epoch_counting_batcher{}), digits()); },
-               "determinism", {"the batcher (nnp::bugs::epoch_counting_batcher)"});
+               "determinism", {"the batcher `epoch_counting_batcher`"});
     // noise augmentation from std::random_device: the transform, by position and type
     expect_red([&] { return determinism(iris_pipe.transform(bugs::unseeded_noise{}), iris()); }, "determinism",
-               {"at step 0", "the stage that differs is transform 2 of 2 (nnp::bugs::unseeded_noise)",
+               {"at step 0", "the stage that differs is transform 2 of 2 `unseeded_noise`",
                 "unseeded randomness"});
     expect_red([&] { return determinism(digits_pipe.transform(bugs::unseeded_noise{}), digits()); }, "determinism",
-               {"transform 2 of 2 (nnp::bugs::unseeded_noise)"});
+               {"transform 2 of 2 `unseeded_noise`"});
     // a layer drawing its dropout mask from std::random_device
     const auto iris_dropout = pipeline(iris_data{}, input<4> | dense<16> | relu | bugs::unseeded_dropout{} | dense<3>,
                                        softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);

@@ -22,7 +22,7 @@
 
 #include "mini_run.hpp"
 #include "options.hpp"
-#include "transforms_keep_layout.hpp"
+#include "type_names.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
@@ -96,7 +96,7 @@ std::string unreproducible_stage(const P& p, const typename P::dataset_type& ds,
         hint = "it gives two different batches for the same data, step and seed: unseeded randomness "
                "(std::random_device, the clock) or state kept between calls (a static, a mutable "
                "counter); make it a pure function of its arguments, drawing from rng(run_seed).fork(step)";
-        return fmt::format("the batcher ({})", type_name<std::remove_cvref_t<decltype(p.batcher)>>());
+        return fmt::format("the batcher `{}`", readable_type_name<std::remove_cvref_t<decltype(p.batcher)>>());
     }
     std::string found;
     matrix<float> x = b1.x;
@@ -113,8 +113,8 @@ std::string unreproducible_stage(const P& p, const typename P::dataset_type& ds,
             b(x2);
             const bool calls = fingerprint_of(x1) != fingerprint_of(x3), fits = fingerprint_of(x1) != fingerprint_of(x2);
             if (calls || fits) {
-                found = fmt::format("transform {} of {} ({})", t + 1, count,
-                                    type_name<std::remove_cvref_t<decltype(std::get<t>(p.transforms))>>());
+                found = fmt::format("transform {} of {} `{}`", t + 1, count,
+                                    readable_type_name<std::remove_cvref_t<decltype(std::get<t>(p.transforms))>>());
                 hint = calls ? "it gives two results for the same batch: unseeded randomness "
                                "(std::random_device, the clock) or state kept between calls (a static, a "
                                "mutable counter); draw from an nnp::rng seeded from the run"
