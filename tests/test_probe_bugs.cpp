@@ -15,7 +15,7 @@ struct users_full_batch {
 
 TEST_SUITE("probes") {
 
-TEST_CASE("healthy digits CNN: all four checks and the two image checks pass for 20 seeds") {
+TEST_CASE("healthy digits CNN: every check of the suite and the two image checks pass for 20 seeds") {
     for (std::uint64_t s = 1; s <= 20; ++s) {
         CAPTURE(s);
         const probe_options o{.run_seed = seed{s}};
