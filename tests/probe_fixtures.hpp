@@ -65,7 +65,7 @@ const dataset<features<64>, classes<10>>& digits() {
     return d;
 }
 
-const dataset<features<1, 8, 8>, classes<10>>& digit_images() {
+[[maybe_unused]] const dataset<features<1, 8, 8>, classes<10>>& digit_images() {
     static const auto d = load_csv<features<1, 8, 8>, classes<10>>(NNP_SOURCE_DIR "/examples/data/digits.csv");
     return d;
 }
