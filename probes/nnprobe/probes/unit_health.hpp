@@ -3,11 +3,12 @@
 //   - a learning rate that makes the loss jump or diverge: the evaluation loss on the subset
 //     (running statistics recomputed) after each of the first detail::health_epochs epochs,
 //     against the loss at initialisation: not finite, or above detail::max_loss_jump (2x) of
-//     it. Healthy runs never rose above 1.22x (the legitimate configurations of the tests, 20
-//     seeds: per-sample SGD on mse); Adam at ten times the digits residual
-//     MLP's rate jumps 2.1x to 5.2x. A sustained update/weight ratio (the other face of a
-//     rate too high, which a tiny subset may memorise through without a jump) is
-//     all_layers_change's: it is not repeated here.
+//     it and still above it after the last epoch. A spike that training undoes is not a
+//     failure: per-sample SGD on the legitimate regression spikes to 2.09x on 1 seed of 50 and
+//     ends at 0.36x; Adam at ten times the digits residual MLP's rate jumps 2.0x to 5.2x and
+//     memorises within 10 steps. A rate too high that the loss survives shows in the
+//     sustained update/weight ratio, all_layers_change's bound (it flags that Adam rate on 20
+//     of 20 seeds): it is not repeated here.
 //   - dead or saturated units: a unit whose local derivative stays below 2% of its maximum on
 //     every sample of the subset passes (almost) no gradient: a relu unit never active (its
 //     derivative 0), a tanh unit with |y| > 0.99 (1 - y^2 < 0.02), a sigmoid unit with y
@@ -162,25 +163,32 @@ verdict unit_health(const P& p, const typename P::dataset_type& data, const prob
     v.series = h.eval_loss;
     const double initial = h.eval_loss.front();
 
+    // A jump fails when training has not undone it by the end of the window: noisy healthy
+    // runs may spike and come back (per-sample SGD on a regression: 2.1x after epoch 1, 0.36x
+    // after epoch 5), a rate that throws the weights away does not.
     std::size_t jump_at = 0;
     double jump = 1;
     for (std::size_t e = 1; e < h.eval_loss.size(); ++e) {
         const double r = h.eval_loss[e] / initial;
-        if (!std::isfinite(h.eval_loss[e]) || !(r <= detail::max_loss_jump)) {
+        if (!std::isfinite(h.eval_loss[e])) {
             jump_at = e, jump = r;
             break;
         }
+        if (!jump_at && r > detail::max_loss_jump) jump_at = e;
         jump = std::max(jump, r);
     }
-    if (jump_at) {
+    const double last = h.eval_loss.back() / initial;
+    if (jump_at && (!std::isfinite(h.eval_loss[jump_at]) || !(last <= 1))) {
         v.step = jump_at;
         v.measured = jump;
         v.threshold = detail::max_loss_jump;
         v.hint = "learning rate too high: the first steps throw the weights out of the region they started in";
         v.explanation = std::isfinite(h.eval_loss[jump_at])
             ? fmt::format("unit_health: the loss jumped to {:.3g}x its value at initialisation ({:.4g} -> {:.4g}) "
-                          "after epoch {} of {} (threshold {:.3g}x); {}",
-                          jump, initial, h.eval_loss[jump_at], jump_at, detail::health_epochs, v.threshold, v.hint)
+                          "after epoch {} and is still {:.3g}x it after epoch {} (a jump above {:.3g}x must "
+                          "not last); {}",
+                          h.eval_loss[jump_at] / initial, initial, h.eval_loss[jump_at], jump_at, last,
+                          h.eval_loss.size() - 1, v.threshold, v.hint)
             : fmt::format("unit_health: the loss diverged to {} after epoch {} of {} (from {:.4g}); {}",
                           h.eval_loss[jump_at], jump_at, detail::health_epochs, initial, v.hint);
         return v;
@@ -224,10 +232,11 @@ verdict unit_health(const P& p, const typename P::dataset_type& data, const prob
     }
     v.passed = true;
     v.explanation = fmt::format(
-        "unit_health: the loss stayed within {:.3g}x of its initial value over {} epochs (at most {:.3g}x); "
+        "unit_health: over {} epochs the loss rose to at most {:.3g}x its initial value and ended at {:.3g}x "
+        "(a jump above {:.3g}x must not last); "
         "no activation node has more than {:.0f}% dead units or saturated activations; first/last weight gradient "
         "ratio {:.3g} (band [{:.3g}, {:.3g}])",
-        jump, detail::health_epochs, detail::max_loss_jump, 100 * detail::max_unusable_fraction, h.gradient_ratio,
+        detail::health_epochs, jump, last, detail::max_loss_jump, 100 * detail::max_unusable_fraction, h.gradient_ratio,
         1 / detail::max_gradient_ratio, detail::max_gradient_ratio);
     return v;
 }
