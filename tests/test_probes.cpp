@@ -147,7 +147,7 @@ TEST_CASE("surviving fault: weights initialised 100x too large in a residual net
     }
 }
 
-TEST_CASE("surviving fault: constant initialisation of a tanh MLP") {
+TEST_CASE("surviving fault: constant initialisation of a tanh MLP, and of a layer inside a residual block") {
     const auto constant = pipeline(iris_data{}, input<4> | dense<16>.init(init::constant(0.1)) | tanh_act |
                                                     dense<3>.init(init::constant(0.1)),
                                    softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
@@ -155,6 +155,16 @@ TEST_CASE("surviving fault: constant initialisation of a tanh MLP") {
         CAPTURE(s);
         expect_red([&] { return init_sane(constant, iris(), probe_options{.run_seed = seed{s}}); }, "init_sane",
                    {"node 1 dense<16>: units 0 and 1 compute the same function", "symmetric initialisation"});
+    }
+    // the digits residual MLP with one constant layer inside its residual block
+    const auto digits_constant =
+        pipeline(digits_data{}, input<64> | dense<64> | relu | named<"trunk"> | dense<64>.init(init::constant(0.02)) |
+                                    relu | dense<64> | add<"trunk"> | relu | dense<10>,
+                 softmax_cross_entropy, adam{.lr = 1e-2}).transform(standardised);
+    for (std::uint64_t s = 1; s <= 3; ++s) {
+        CAPTURE(s);
+        expect_red([&] { return init_sane(digits_constant, digits(), probe_options{.run_seed = seed{s}}); },
+                   "init_sane", {"node 3 dense<64>: units", "compute the same function", "symmetric initialisation"});
     }
     // and the healthy models pass it (the matrix above covers the rest)
     NNP_CHECK(init_sane(iris_pipe, iris()));
