@@ -69,40 +69,15 @@ inline digits_ds w2_data(const std::string& data_dir) {
     return d;
 }
 
-// W3: there is no MNIST here: 64 synthetic 784-feature samples, 10 classes (label i % 10),
-// each a class centroid plus unit noise, all drawn from a seeded nnp::rng (same bits
-// everywhere).
-inline synth_ds w3_data() {
-    constexpr std::size_t n = 64, f = 784, c = 10;
-    nnp::rng r(nnp::seed{2024});
+// n samples of f features, 10 classes (label i % 10), each a class centroid plus unit noise,
+// all drawn from a seeded nnp::rng (same bits everywhere).
+template <class DS>
+DS class_centroids(std::size_t n, std::size_t f, std::uint64_t s) {
+    constexpr std::size_t c = 10;
+    nnp::rng r(nnp::seed{s});
     std::vector<float> mu(c * f);
     for (auto& v : mu) v = static_cast<float>(0.5 * r.normal());
-    synth_ds d;
-    d.x = nnp::matrix<float>(std::array<std::size_t, 2>{n, f});
-    d.y.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        d.y[i] = static_cast<int>(i % c);
-        for (std::size_t j = 0; j < f; ++j)
-            d.x(i, j) = mu[(i % c) * f + j] + static_cast<float>(r.normal());
-    }
-    return d;
-}
-
-// W5: the first 64 digits as 1 x 8 x 8 images, standardised on themselves.
-inline digit_images_ds w5_data(const std::string& data_dir) {
-    auto d = nnp::take(nnp::load_csv<nnp::features<1, 8, 8>, nnp::classes<10>>(data_dir + "/digits.csv"), 64);
-    nnp::standardise(d);
-    return d;
-}
-
-// W6: 32 synthetic 3 x 32 x 32 images, 10 classes (label i % 10), each a class centroid plus
-// unit noise, from a seeded nnp::rng.
-inline synth_images_ds w6_data() {
-    constexpr std::size_t n = 32, f = 3 * 32 * 32, c = 10;
-    nnp::rng r(nnp::seed{2025});
-    std::vector<float> mu(c * f);
-    for (auto& v : mu) v = static_cast<float>(0.5 * r.normal());
-    synth_images_ds d;
+    DS d;
     d.x = nnp::matrix<float>(std::array<std::size_t, 2>{n, f});
     d.y.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -111,5 +86,18 @@ inline synth_images_ds w6_data() {
     }
     return d;
 }
+
+// W3: there is no MNIST here: 64 synthetic 784-feature samples.
+inline synth_ds w3_data() { return class_centroids<synth_ds>(64, 784, 2024); }
+
+// W5: the first 64 digits as 1 x 8 x 8 images, standardised on themselves.
+inline digit_images_ds w5_data(const std::string& data_dir) {
+    auto d = nnp::take(nnp::load_csv<nnp::features<1, 8, 8>, nnp::classes<10>>(data_dir + "/digits.csv"), 64);
+    nnp::standardise(d);
+    return d;
+}
+
+// W6: 32 synthetic 3 x 32 x 32 images.
+inline synth_images_ds w6_data() { return class_centroids<synth_images_ds>(32, 3 * 32 * 32, 2025); }
 
 }  // namespace bench
