@@ -63,7 +63,10 @@ demo() {
 run_tests() {
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     configure "$BUILD"
-    configure "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false
+    # Unoptimised: under the sanitizers g++ takes 5.7x the CPU time at -O2 for 2.7x faster
+    # tests (tests/test_sequences.cpp: 98.7 s against 17.3 s to compile), and compiling is
+    # most of the run.
+    configure "$ASAN_BUILD" -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
     stage "building the suite"
     ninja -C "$BUILD"
     stage "running the suite"
@@ -87,7 +90,7 @@ EOF_PY
 )
     stage "running the suite under the sanitizers"
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
-        meson test -C "$ASAN_BUILD" --no-rebuild --print-errorlogs --num-processes 1 \
+        meson test -C "$ASAN_BUILD" --no-rebuild --print-errorlogs --num-processes 2 \
         --no-suite compile-fail --no-suite bench --no-suite consumers || true
     python3 tests/summarise.py "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json"
 }
