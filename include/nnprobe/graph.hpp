@@ -12,9 +12,9 @@
 // is turned into a model (model.hpp).
 #include <array>
 #include <cstddef>
-#include <tuple>
 
 #include "fixed_string.hpp"
+#include "flat_tuple.hpp"
 #include "layer.hpp"
 #include "layers/merge.hpp"
 #include "layers/shape_only.hpp"
@@ -49,7 +49,7 @@ template <std::size_t Cursor, class... Nodes>
 struct graph {
     static constexpr std::size_t size = sizeof...(Nodes);
     static constexpr std::size_t cursor = Cursor;
-    std::tuple<Nodes...> nodes;
+    detail::flat_tuple<Nodes...> nodes;
 };
 
 template <std::size_t... Dims>
@@ -94,7 +94,7 @@ template <std::size_t C, class... N>
 inline constexpr bool is_graph<graph<C, N...>> = true;
 
 template <class G, std::size_t I>
-using node_at = std::tuple_element_t<I, decltype(G::nodes)>;
+using node_at = element_t<I, decltype(G::nodes)>;
 template <class G, std::size_t I>
 using layer_at = typename node_at<G, I>::layer_type;
 template <class G, std::size_t I>
@@ -310,7 +310,7 @@ template <class G, class L, class Shape, fixed_string Name, std::size_t... In, s
 constexpr auto append_impl(const G& g, const L& l, std::index_sequence<I...>) {
     using new_node = node<L, Shape, Name, In...>;
     return graph<G::size, node_at<G, I>..., new_node>{
-        {std::get<I>(g.nodes)..., new_node{l}}};
+        {{detail::get<I>(g.nodes)}..., {new_node{l}}}};
 }
 template <class L, class Shape, std::size_t... In, class G>
 constexpr auto append(const G& g, const L& l) {
@@ -330,8 +330,8 @@ constexpr auto rename_impl(const G& g, std::index_sequence<I...>) {
             return n;
         }
     };
-    using result = graph<G::cursor, decltype(rename_one.template operator()<I>(std::get<I>(g.nodes)))...>;
-    return result{{rename_one.template operator()<I>(std::get<I>(g.nodes))...}};
+    using result = graph<G::cursor, decltype(rename_one.template operator()<I>(detail::get<I>(g.nodes)))...>;
+    return result{{{rename_one.template operator()<I>(detail::get<I>(g.nodes))}...}};
 }
 
 template <std::size_t NewCursor, std::size_t C, class... N>

@@ -316,7 +316,7 @@ private:
     void describe_nodes(std::index_sequence<I...>) {
         nodes_.clear();
         (nodes_.push_back(node_info{
-             I, detail::describe_layer(std::get<I>(graph_.nodes).layer),
+             I, detail::describe_layer(detail::get<I>(graph_.nodes).layer),
              std::string(S::names[I]), detail::shape_text<detail::shape_at<G, I>>(),
              S::lin[I],
              std::vector<std::size_t>(detail::node_at<G, I>::inputs.begin(),
@@ -353,7 +353,7 @@ private:
     template <std::size_t I>
     void init_node() {
         if constexpr (I > 0) {
-            const auto& spec = std::get<I>(graph_.nodes).layer;
+            const auto& spec = detail::get<I>(graph_.nodes).layer;
             auto& impl = std::get<I>(impls_);
             if constexpr (requires(rng r) { impl.init(spec, init_spec{}, r); }) {
                 init_spec s{};
@@ -377,7 +377,7 @@ private:
     void collect_node_params() {
         auto& impl = std::get<I>(impls_);
         if constexpr (requires { impl.for_each_param([](auto&&...) {}); }) {
-            const auto& spec = std::get<I>(graph_.nodes).layer;
+            const auto& spec = detail::get<I>(graph_.nodes).layer;
             bool trainable = true;
             double lr_scale = 1.0;
             if constexpr (requires { spec.trainable_; }) {

@@ -93,9 +93,9 @@ struct graph_with_identity_at<G, I, std::index_sequence<K...>> {
     static type make(const G& g) {
         auto pick = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
             if constexpr (J == I) return typename node_with_layer<node_at<G, J>, identity_layer>::type{};
-            else return std::get<J>(g.nodes);
+            else return detail::get<J>(g.nodes);
         };
-        return type{{pick(std::integral_constant<std::size_t, K>{})...}};
+        return type{{{pick(std::integral_constant<std::size_t, K>{})}...}};
     }
 };
 template <class G, std::size_t I>
@@ -158,7 +158,7 @@ void for_each_variant(const pipeline_t<D, N, L, O, B, Ga, Ts...>& p, F&& each) {
         auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
             if constexpr (replaceable_layer<N, J>()) {
                 using R = graph_with_identity_at<N, J>;
-                each(replacement{fmt::format("node {} `{}`", J, describe_layer(std::get<J>(p.net.nodes).layer)),
+                each(replacement{fmt::format("node {} `{}`", J, describe_layer(detail::get<J>(p.net.nodes).layer)),
                                  "an identity", "that layer"},
                      pipeline_t<D, typename R::type, L, O, B, Ga, Ts...>{R::make(p.net), p.loss, p.optimizer,
                                                                          p.batcher, p.gather, p.transforms});
