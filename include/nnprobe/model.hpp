@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 
 #include "error.hpp"
+#include "flat_tuple.hpp"
 #include "graph.hpp"
 #include "layers/activations.hpp"
 #include "layers/conv.hpp"
@@ -94,7 +95,7 @@ template <class T, class G, class Seq = std::make_index_sequence<G::size>>
 struct impl_tuple;
 template <class T, class G, std::size_t... I>
 struct impl_tuple<T, G, std::index_sequence<I...>> {
-    using type = std::tuple<typename impl_of<T, G, I>::type...>;
+    using type = flat_tuple<typename impl_of<T, G, I>::type...>;
 };
 
 // Diagnostic stand-ins for the whole-graph checks (own `value`, not std::false_type's, so
@@ -257,7 +258,7 @@ public:
     template <std::size_t I>
     auto& layer() {
         if constexpr (I < node_count) {
-            return std::get<I>(impls_);
+            return detail::get<I>(impls_);
         } else {
             static_assert(detail::node_index_past_the_last_node<I, node_count>::value,
                           "nnprobe: layer<I>(): there is no node I: the nodes are 0 (the input) "
@@ -354,7 +355,7 @@ private:
     void init_node() {
         if constexpr (I > 0) {
             const auto& spec = detail::get<I>(graph_.nodes).layer;
-            auto& impl = std::get<I>(impls_);
+            auto& impl = detail::get<I>(impls_);
             if constexpr (requires(rng r) { impl.init(spec, init_spec{}, r); }) {
                 init_spec s{};
                 if constexpr (requires { spec.init_; }) s = spec.init_;
@@ -375,7 +376,7 @@ private:
     }
     template <std::size_t I>
     void collect_node_params() {
-        auto& impl = std::get<I>(impls_);
+        auto& impl = detail::get<I>(impls_);
         if constexpr (requires { impl.for_each_param([](auto&&...) {}); }) {
             const auto& spec = detail::get<I>(graph_.nodes).layer;
             bool trainable = true;
@@ -405,7 +406,7 @@ private:
         using N = detail::node_at<G, I>;
         auto& y = out_[I];
         detail::ensure_shape(y, rows(), cols(I));
-        auto& impl = std::get<I>(impls_);
+        auto& impl = detail::get<I>(impls_);
         if constexpr (detail::is_merge<typename N::layer_type>()) {
             std::array<const matrix<T>*, N::input_count> xs;
             for (std::size_t k = 0; k < N::input_count; ++k) xs[k] = &output(N::inputs[k]);
@@ -434,7 +435,7 @@ private:
     template <std::size_t I>
     void backward_node(context& ctx) {
         using N = detail::node_at<G, I>;
-        auto& impl = std::get<I>(impls_);
+        auto& impl = detail::get<I>(impls_);
         if constexpr (detail::is_merge<typename N::layer_type>()) {
             // Merges always get real buffers: concat needs each input's width.
             std::array<matrix<T>*, N::input_count> dxs;
@@ -454,7 +455,7 @@ private:
     }
 
     G graph_;
-    typename detail::impl_tuple<T, G>::type impls_;
+    typename detail::impl_tuple<T, G>::type impls_{};  // value-initialised, as std::tuple did
     std::array<matrix<T>, node_count> out_, grad_, scratch_;
     std::vector<param_ref<T>> params_;
     std::vector<node_info> nodes_;

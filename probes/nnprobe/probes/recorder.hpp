@@ -18,6 +18,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <nnprobe/flat_tuple.hpp>
 #include <nnprobe/model.hpp>
 #include <nnprobe/optimizer.hpp>
 
@@ -151,35 +152,35 @@ class recorders;
 template <class T, class G, std::size_t... I>
 class recorders<T, G, std::index_sequence<I...>> {
 public:
-    std::tuple<node_recorder<T, G, I>...> nodes;
+    detail::flat_tuple<node_recorder<T, G, I>...> nodes{};
     std::vector<tensor_update> stats;  // filled by the optimiser each step
     // Scan every node's gradient on every step, not only where a non-finite value reached the
     // loss or a parameter gradient: a backward may make one that a later node swallows.
     bool scan_every_step = false;
 
-    void start(const model<T, G>& m, std::size_t steps) { (std::get<I>(nodes).start(m, steps), ...); }
+    void start(const model<T, G>& m, std::size_t steps) { (detail::get<I>(nodes).start(m, steps), ...); }
     void after_backward(const model<T, G>& m, std::size_t step, bool snapshot) {
-        (std::get<I>(nodes).after_backward(m, step, snapshot), ...);
+        (detail::get<I>(nodes).after_backward(m, step, snapshot), ...);
     }
     // After the optimiser; `loss` is the step's loss.
     void after_update(const model<T, G>& m, std::size_t step, double loss) {
-        (std::get<I>(nodes).after_update(stats), ...);
+        (detail::get<I>(nodes).after_update(stats), ...);
         bool blown = !std::isfinite(loss);
         for (const auto& u : stats) blown = blown || !std::isfinite(u.grad_sq);
-        if (blown || scan_every_step) (std::get<I>(nodes).scan_gradient(m, step), ...);
+        if (blown || scan_every_step) (detail::get<I>(nodes).scan_gradient(m, step), ...);
     }
 
     // Runtime views for the checks.
     std::vector<tensor_series> tensors() const {
         std::vector<tensor_series> all;
         ([&] {
-             auto t = std::get<I>(nodes).tensors();
+             auto t = detail::get<I>(nodes).tensors();
              all.insert(all.end(), t.begin(), t.end());
          }(),
          ...);
         return all;
     }
-    std::vector<const node_series<T>*> activity() const { return {&std::get<I>(nodes).activity...}; }
+    std::vector<const node_series<T>*> activity() const { return {&detail::get<I>(nodes).activity...}; }
 };
 
 }  // namespace nnp
