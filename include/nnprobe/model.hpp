@@ -313,17 +313,25 @@ private:
         return out_[node_count - 1];
     }
 
+    // The per-node steps below are templates on the node's layer, runtime part and input
+    // count, never on its index: a member template per index would be a function per node,
+    // each named after the whole graph, and g++'s time to mangle such names grows with the
+    // square of their length (the cube of the depth over all nodes). The folds that walk the
+    // nodes pass the index and inputs as arguments.
     template <std::size_t... I>
     void describe_nodes(std::index_sequence<I...>) {
         nodes_.clear();
-        (nodes_.push_back(node_info{
-             I, detail::describe_layer(detail::get<I>(graph_.nodes).layer),
-             std::string(S::names[I]), detail::shape_text<detail::shape_at<G, I>>(),
-             S::lin[I],
-             std::vector<std::size_t>(detail::node_at<G, I>::inputs.begin(),
-                                      detail::node_at<G, I>::inputs.end()),
-             false, detail::couples_batch<detail::layer_at<G, I>>()}),
+        nodes_.reserve(node_count);
+        (describe_node<detail::shape_at<G, I>>(detail::get<I>(graph_.nodes).layer, I,
+                                               detail::node_at<G, I>::inputs),
          ...);
+    }
+    template <class Shape, class L, std::size_t NIn>
+    void describe_node(const L& layer, std::size_t i, std::array<std::size_t, NIn> inputs) {
+        nodes_.push_back(node_info{i, detail::describe_layer(layer), std::string(S::names[i]),
+                                   detail::shape_text<Shape>(), S::lin[i],
+                                   std::vector<std::size_t>(inputs.begin(), inputs.end()), false,
+                                   detail::couples_batch<L>()});
     }
 
     // The initialiser a node gets when it asks for `automatic`: from the first nonlinearity
@@ -349,20 +357,17 @@ private:
 
     template <std::size_t... I>
     void init_nodes(std::index_sequence<I...>) {
-        (init_node<I>(), ...);
+        (init_node(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_), I), ...);
     }
-    template <std::size_t I>
-    void init_node() {
-        if constexpr (I > 0) {
-            const auto& spec = detail::get<I>(graph_.nodes).layer;
-            auto& impl = detail::get<I>(impls_);
-            if constexpr (requires(rng r) { impl.init(spec, init_spec{}, r); }) {
-                init_spec s{};
-                if constexpr (requires { spec.init_; }) s = spec.init_;
-                if (s.kind == init_spec::automatic) s.kind = automatic_init(I);
-                rng r = rng(seed_).fork(I);
-                impl.init(spec, s, r);
-            }
+    template <class L, class Impl>
+    void init_node(const L& spec, Impl& impl, std::size_t i) {
+        if constexpr (!std::is_same_v<Impl, detail::no_impl> &&
+                      requires(rng r) { impl.init(spec, init_spec{}, r); }) {
+            init_spec s{};
+            if constexpr (requires { spec.init_; }) s = spec.init_;
+            if (s.kind == init_spec::automatic) s.kind = automatic_init(i);
+            rng r = rng(seed_).fork(i);
+            impl.init(spec, s, r);
         }
     }
 
@@ -372,13 +377,11 @@ private:
     }
     template <std::size_t... I>
     void collect_params(std::index_sequence<I...>) {
-        (collect_node_params<I>(), ...);
+        (collect_node_params(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_), I), ...);
     }
-    template <std::size_t I>
-    void collect_node_params() {
-        auto& impl = detail::get<I>(impls_);
+    template <class L, class Impl>
+    void collect_node_params(const L& spec, Impl& impl, std::size_t i) {
         if constexpr (requires { impl.for_each_param([](auto&&...) {}); }) {
-            const auto& spec = detail::get<I>(graph_.nodes).layer;
             bool trainable = true;
             double lr_scale = 1.0;
             if constexpr (requires { spec.trainable_; }) {
@@ -386,33 +389,36 @@ private:
                 lr_scale = spec.lr_scale_;
             }
             impl.for_each_param([&](std::string_view name, auto& value, auto& grad) {
-                params_.push_back(param_ref<T>{I, std::string(name), value.data(), grad.data(),
+                params_.push_back(param_ref<T>{i, std::string(name), value.data(), grad.data(),
                                                value.size(), trainable, lr_scale});
             });
-            nodes_[I].has_params = true;
+            nodes_[i].has_params = true;
         }
     }
 
     template <std::size_t... K>
     void forward_nodes(context& ctx, std::index_sequence<K...>) {
-        (forward_node<K + 1>(ctx), ...);
+        (forward_node<detail::is_merge<detail::layer_at<G, K + 1>>()>(
+             detail::get<K + 1>(impls_), K + 1, detail::node_at<G, K + 1>::inputs, ctx),
+         ...);
     }
     template <std::size_t... K>
     void forward_nodes_after(std::size_t first, context& ctx, std::index_sequence<K...>) {
-        ((K + 1 > first ? forward_node<K + 1>(ctx) : void()), ...);
+        ((K + 1 > first ? forward_node<detail::is_merge<detail::layer_at<G, K + 1>>()>(
+                              detail::get<K + 1>(impls_), K + 1, detail::node_at<G, K + 1>::inputs, ctx)
+                        : void()),
+         ...);
     }
-    template <std::size_t I>
-    void forward_node(context& ctx) {
-        using N = detail::node_at<G, I>;
-        auto& y = out_[I];
-        detail::ensure_shape(y, rows(), cols(I));
-        auto& impl = detail::get<I>(impls_);
-        if constexpr (detail::is_merge<typename N::layer_type>()) {
-            std::array<const matrix<T>*, N::input_count> xs;
-            for (std::size_t k = 0; k < N::input_count; ++k) xs[k] = &output(N::inputs[k]);
+    template <bool Merge, class Impl, std::size_t NIn>
+    void forward_node(Impl& impl, std::size_t i, std::array<std::size_t, NIn> inputs, context& ctx) {
+        auto& y = out_[i];
+        detail::ensure_shape(y, rows(), cols(i));
+        if constexpr (Merge) {
+            std::array<const matrix<T>*, NIn> xs;
+            for (std::size_t k = 0; k < NIn; ++k) xs[k] = &output(inputs[k]);
             impl.forward(std::span<const matrix<T>* const>(xs), y, ctx);
         } else {
-            impl.forward(output(N::inputs[0]), y, ctx);
+            impl.forward(output(inputs[0]), y, ctx);
         }
     }
 
@@ -430,26 +436,27 @@ private:
 
     template <std::size_t... K>
     void backward_nodes(context& ctx, std::index_sequence<K...>) {
-        (backward_node<node_count - 1 - K>(ctx), ...);
+        (backward_node<detail::is_merge<detail::layer_at<G, node_count - 1 - K>>()>(
+             detail::get<node_count - 1 - K>(impls_), node_count - 1 - K,
+             detail::node_at<G, node_count - 1 - K>::inputs, ctx),
+         ...);
     }
-    template <std::size_t I>
-    void backward_node(context& ctx) {
-        using N = detail::node_at<G, I>;
-        auto& impl = detail::get<I>(impls_);
-        if constexpr (detail::is_merge<typename N::layer_type>()) {
+    template <bool Merge, class Impl, std::size_t NIn>
+    void backward_node(Impl& impl, std::size_t i, std::array<std::size_t, NIn> inputs, context& ctx) {
+        if constexpr (Merge) {
             // Merges always get real buffers: concat needs each input's width.
-            std::array<matrix<T>*, N::input_count> dxs;
-            for (std::size_t k = 0; k < N::input_count; ++k) {
-                const std::size_t j = N::inputs[k];
+            std::array<matrix<T>*, NIn> dxs;
+            for (std::size_t k = 0; k < NIn; ++k) {
+                const std::size_t j = inputs[k];
                 auto& t = (S::consumers[j] == 1 && (j > 0 || input_gradient_)) ? grad_[j] : scratch_[j];
                 detail::ensure_shape(t, rows(), cols(j));
                 dxs[k] = &t;
             }
-            impl.backward(grad_[I], std::span<matrix<T>* const>(dxs), ctx);
-            for (std::size_t k = 0; k < N::input_count; ++k) accumulate(N::inputs[k]);
+            impl.backward(grad_[i], std::span<matrix<T>* const>(dxs), ctx);
+            for (std::size_t k = 0; k < NIn; ++k) accumulate(inputs[k]);
         } else {
-            const std::size_t j = N::inputs[0];
-            impl.backward(output(j), out_[I], grad_[I], gradient_target(j), ctx);
+            const std::size_t j = inputs[0];
+            impl.backward(output(j), out_[i], grad_[i], gradient_target(j), ctx);
             accumulate(j);
         }
     }
