@@ -12,6 +12,10 @@
 // is turned into a model (model.hpp).
 #include <array>
 #include <cstddef>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "fixed_string.hpp"
 #include "flat_tuple.hpp"
@@ -88,10 +92,14 @@ struct invalid_graph {
 
 namespace detail {
 
+// A concept over a class trait, not a variable template: a variable would be a symbol for
+// every intermediate graph of a network, each named after that graph.
 template <class G>
-inline constexpr bool is_graph = false;
+struct is_graph_type : std::false_type {};
 template <std::size_t C, class... N>
-inline constexpr bool is_graph<graph<C, N...>> = true;
+struct is_graph_type<graph<C, N...>> : std::true_type {};
+template <class G>
+concept is_graph = is_graph_type<G>::value;
 
 template <class G, std::size_t I>
 using node_at = element_t<I, decltype(G::nodes)>;
@@ -136,8 +144,44 @@ constexpr bool is_output_head() {
     else return false;
 }
 
+// What the checks need of one node, as a value.
+struct node_facts {
+    linearity_class lin;
+    bool ack;
+    std::size_t input_count;
+    std::size_t first_input;
+    std::string_view name;
+};
+template <class N>
+constexpr node_facts facts_of() {
+    using L = typename N::layer_type;
+    return {L::linearity, acknowledges_linear<L>(), N::input_count,
+            N::input_count ? N::inputs[0] : npos, N::name.view()};
+}
+
+// The node named `name`, or npos.
+constexpr std::size_t find_node(std::span<const node_facts> nodes, std::string_view name) {
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+        if (!name.empty() && nodes[i].name == name) return i;
+    return npos;
+}
+
+// C2: walking back from node i through single-input elementwise-linear nodes, the
+// affine-mixing node reached (or npos when a nonlinearity, merge, input or opt-out
+// intervenes).
+constexpr std::size_t mixing_node_behind(std::span<const node_facts> nodes, std::size_t i) {
+    while (true) {
+        if (nodes[i].ack) return npos;
+        if (nodes[i].lin == linearity_class::affine_mixing) return i;
+        if (nodes[i].lin == linearity_class::nonlinear || nodes[i].input_count != 1) return npos;
+        i = nodes[i].first_input;
+    }
+}
+
 // Flat, constexpr views of a graph's structure: what the checks loop over (plain loops
-// over arrays compile far faster than type-level recursion).
+// over arrays compile far faster than type-level recursion). Only for whole graphs: `|`
+// reads the intermediate graphs through node_facts arrays of its own, since each static
+// member here is a symbol named after the graph.
 template <class G>
 struct structure;
 template <std::size_t C, class... N>
@@ -183,21 +227,12 @@ struct structure<graph<C, N...>> {
     }();
 
     static constexpr std::size_t index_of(std::string_view name) {
-        for (std::size_t i = 0; i < size; ++i)
-            if (!name.empty() && names[i] == name) return i;
-        return npos;
+        constexpr std::array<node_facts, size> facts{facts_of<N>()...};
+        return find_node(facts, name);
     }
-
-    // C2: walking back from `from` through single-input elementwise-linear nodes, the
-    // affine-mixing node reached (or npos when a nonlinearity, merge, input or opt-out
-    // intervenes).
     static constexpr std::size_t mixing_node_behind(std::size_t i) {
-        while (true) {
-            if (ack[i]) return npos;
-            if (lin[i] == linearity_class::affine_mixing) return i;
-            if (lin[i] == linearity_class::nonlinear || input_count[i] != 1) return npos;
-            i = first_input[i];
-        }
+        constexpr std::array<node_facts, size> facts{facts_of<N>()...};
+        return detail::mixing_node_behind(facts, i);
     }
 
     // C5: the softmax/log_softmax node whose output reaches the output unchanged but for
@@ -306,41 +341,36 @@ struct name_already_used {
     static constexpr bool value = false;
 };
 
-template <class G, class L, class Shape, fixed_string Name, std::size_t... In, std::size_t... I>
-constexpr auto append_impl(const G& g, const L& l, std::index_sequence<I...>) {
-    using new_node = node<L, Shape, Name, In...>;
-    return graph<G::size, node_at<G, I>..., new_node>{
-        {{detail::get<I>(g.nodes)}..., {new_node{l}}}};
-}
-template <class L, class Shape, std::size_t... In, class G>
-constexpr auto append(const G& g, const L& l) {
-    return append_impl<G, L, Shape, "", In...>(g, l, std::make_index_sequence<G::size>{});
+// Graph edits work on the node tuple, whose type spells out the indices. The helpers are
+// few (one or two per `|`) and hold no lambdas: every function instantiated here is a
+// symbol named after its graph. They read node I as get<I, N>: with the type given, no
+// deduction searches the tuple's bases for slot I (N^2 per edit). (g++'s constant evaluator
+// copies far more when a slot is reached as a base subobject, by cast or qualified name.)
+template <class L, class Shape, std::size_t... In, std::size_t... I, class... N>
+constexpr auto append(const flat_tuple_of<std::index_sequence<I...>, N...>& nodes, const L& l) {
+    using new_node = node<L, Shape, "", In...>;
+    return graph<sizeof...(N), N..., new_node>{
+        {{detail::get<I, N>(nodes)}..., {new_node{l}}}};
 }
 
-template <fixed_string Name, std::size_t Target, class G, std::size_t... I>
-constexpr auto rename_impl(const G& g, std::index_sequence<I...>) {
-    auto rename_one = []<std::size_t K>(const auto& n) {
-        using old = node_at<G, K>;
-        if constexpr (K == Target) {
-            return [&]<std::size_t... In>(std::index_sequence<In...>) {
-                return node<typename old::layer_type, typename old::shape_type, Name,
-                            old::inputs[In]...>{n.layer};
-            }(std::make_index_sequence<old::input_count>{});
-        } else {
-            return n;
-        }
-    };
-    using result = graph<G::cursor, decltype(rename_one.template operator()<I>(detail::get<I>(g.nodes)))...>;
-    return result{{{rename_one.template operator()<I>(detail::get<I>(g.nodes))}...}};
+template <class N, fixed_string Name>
+struct renamed;
+template <class L, class S, fixed_string Old, std::size_t... In, fixed_string Name>
+struct renamed<node<L, S, Old, In...>, Name> {
+    using type = node<L, S, Name, In...>;
+};
+// Node `Target` (the cursor) under a new name; the others as they were.
+template <fixed_string Name, std::size_t Target, std::size_t... I, class... N>
+constexpr auto rename(const flat_tuple_of<std::index_sequence<I...>, N...>& nodes) {
+    return graph<Target, std::conditional_t<I == Target, typename renamed<N, Name>::type, N>...>{
+        {{std::conditional_t<I == Target, typename renamed<N, Name>::type, N>{
+            detail::get<I, N>(nodes).layer}}...}};
 }
 
 template <std::size_t NewCursor, std::size_t C, class... N>
 constexpr graph<NewCursor, N...> move_cursor(const graph<C, N...>& g) {
     return {g.nodes};
 }
-
-template <class G, std::size_t Other>
-constexpr bool same_shape = std::is_same_v<shape_at<G, G::cursor>, shape_at<G, Other>>;
 
 template <class A, class B>
 struct concat_shape;
@@ -373,42 +403,44 @@ constexpr window_fit window_fit_of() {
     else return window_fit::fits;
 }
 
-template <class G, std::size_t Other>
-constexpr bool concatenable = requires { typename concat_shape<shape_at<G, G::cursor>, shape_at<G, Other>>::type; };
+template <class A, class B>
+concept concatenable = requires { typename concat_shape<A, B>::type; };
 
 }  // namespace detail
 
 // `graph | layer`: append a node fed by the current node, after the local static checks.
-template <class G, class L>
-    requires detail::is_graph<G>
-constexpr auto operator|(const G& g, const L& l) {
-    using in = detail::shape_at<G, G::cursor>;
-    using S = detail::structure<G>;
+// The operators take the graph's parts (cursor C, nodes N...) rather than the graph type:
+// what they read of the graph is computed here, with no helper instantiated per graph.
+template <std::size_t C, class... N, class L>
+constexpr auto operator|(const graph<C, N...>& g, const L& l) {
+    using G = graph<C, N...>;
+    using in = detail::shape_at<G, C>;
+    constexpr std::size_t next = sizeof...(N);  // the index of the node `|` appends
     if constexpr (detail::has_non_static_linearity<L>) {
-        static_assert(detail::layer_with_non_static_linearity<detail::node_ref<G::size, L>>::value,
+        static_assert(detail::layer_with_non_static_linearity<detail::node_ref<next, L>>::value,
                       "nnprobe: C7: this user-defined layer's linearity is not static: the checks "
                       "read it from the type. Write `static constexpr nnp::linearity_class "
                       "linearity = ...;`");
         return invalid_graph{};
     } else if constexpr (!detail::states_linearity<L>) {
-        static_assert(detail::layer_without_linearity_class<detail::node_ref<G::size, L>>::value,
+        static_assert(detail::layer_without_linearity_class<detail::node_ref<next, L>>::value,
                       "nnprobe: C7: this user-defined layer does not state its linearity class: "
                       "add `static constexpr nnp::linearity_class linearity = "
                       "nnp::linearity_class::nonlinear;` (or affine_mixing / affine_elementwise)");
         return invalid_graph{};
     } else if constexpr (!detail::states_shape_rule<L, in>) {
-        static_assert(detail::layer_without_shape_rule<detail::node_ref<G::size, L>, in>::value,
+        static_assert(detail::layer_without_shape_rule<detail::node_ref<next, L>, in>::value,
                       "nnprobe: C7: this user-defined layer has no shape rule: add "
                       "`template <class In> using output_shape = ...;`");
         return invalid_graph{};
     } else if constexpr (detail::takes_images<L>() && in::rank != 3) {
-        static_assert(detail::layer_takes_c_h_w_images<detail::node_ref<G::cursor, in>,
-                                                       detail::node_ref<G::size, L>>::value,
+        static_assert(detail::layer_takes_c_h_w_images<detail::node_ref<C, in>,
+                                                       detail::node_ref<next, L>>::value,
                       "nnprobe: C1: shape mismatch: this layer takes C x H x W images, its input "
                       "is not rank 3 (declare the input as input<C, H, W>)");
         return invalid_graph{};
     } else if constexpr (detail::window_fit_of<L, in>() == detail::window_fit::same_needs_stride_1) {
-        static_assert(detail::same_padding_with_stride<detail::node_ref<G::size, L>,
+        static_assert(detail::same_padding_with_stride<detail::node_ref<next, L>,
                                                        stride<L::template window<in>::stride>>::value,
                       "nnprobe: C1: same_padding needs stride 1 (as in PyTorch): give the padding "
                       "explicitly with padding<P>");
@@ -416,7 +448,7 @@ constexpr auto operator|(const G& g, const L& l) {
     } else if constexpr (detail::window_fit_of<L, in>() == detail::window_fit::kernel_exceeds_input) {
         using W = typename L::template window<in>;
         static_assert(detail::kernel_larger_than_padded_input<
-                          detail::node_ref<G::size, L>, detail::input_chw<W::channels, W::height, W::width>,
+                          detail::node_ref<next, L>, detail::input_chw<W::channels, W::height, W::width>,
                           detail::padded_hw<W::padded_h, W::padded_w>,
                           detail::kernel_dilation_span<W::kernel, W::dilation, W::span>>::value,
                       "nnprobe: C1: shape mismatch: the kernel is larger than the (padded) input: "
@@ -425,7 +457,7 @@ constexpr auto operator|(const G& g, const L& l) {
     } else if constexpr (detail::window_fit_of<L, in>() == detail::window_fit::output_empty) {
         using W = typename L::template window<in>;
         static_assert(detail::output_size_zero<
-                          detail::node_ref<G::size, L>, detail::input_chw<W::channels, W::height, W::width>,
+                          detail::node_ref<next, L>, detail::input_chw<W::channels, W::height, W::width>,
                           detail::padded_hw<W::padded_h, W::padded_w>,
                           detail::kernel_dilation_span<W::kernel, W::dilation, W::span>>::value,
                       "nnprobe: C1: shape mismatch: output size zero: the dilated kernel spans more "
@@ -435,62 +467,65 @@ constexpr auto operator|(const G& g, const L& l) {
         // One condition, two wordings: the common case (a rank>1 shape reaching a layer
         // that wants features) gets the fix spelled out.
         if constexpr (detail::is_sequence<in>) {
-            static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
-                                                 detail::node_ref<G::size, L>>::value,
+            static_assert(detail::shape_mismatch<detail::node_ref<C, in>,
+                                                 detail::node_ref<next, L>>::value,
                           "nnprobe: C1: shape mismatch: this layer does not accept this sequence "
                           "(attention heads must divide its width; token ids need an embedding "
                           "first; a flat layer needs a pooling over positions)");
         } else if constexpr (in::rank > 1) {
-            static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
-                                                 detail::node_ref<G::size, L>>::value,
+            static_assert(detail::shape_mismatch<detail::node_ref<C, in>,
+                                                 detail::node_ref<next, L>>::value,
                           "nnprobe: C1: shape mismatch: this layer does not accept its rank > 1 "
                           "input (dense and the other feature layers need a flat one: insert "
                           "nnp::flatten before it)");
         } else {
-            static_assert(detail::shape_mismatch<detail::node_ref<G::cursor, in>,
-                                                 detail::node_ref<G::size, L>>::value,
+            static_assert(detail::shape_mismatch<detail::node_ref<C, in>,
+                                                 detail::node_ref<next, L>>::value,
                           "nnprobe: C1: shape mismatch: this layer does not accept its input's "
                           "shape (its accepts<In> is false)");
         }
         return invalid_graph{};
     } else if constexpr (detail::ignores_padding<L, in>()) {
         static_assert(detail::reduces_padded_positions_without_mask<
-                          detail::node_ref<G::cursor, in>, detail::node_ref<G::size, L>>::value,
+                          detail::node_ref<C, in>, detail::node_ref<next, L>>::value,
                       "nnprobe: C8: this layer reduces over the positions of a padded sequence "
                       "without its padding mask: the padding would count. Use the masked layer "
                       "(masked_mean_pool, last_token_pool, ...), or mark the sequence "
                       "nnp::padding_ok before it if counting the padding is intended");
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
-                         S::mixing_node_behind(G::cursor) != detail::npos) {
-        constexpr std::size_t prev = S::mixing_node_behind(G::cursor);
+                         detail::mixing_node_behind(
+                             std::array<detail::node_facts, next>{detail::facts_of<N>()...}, C) !=
+                             detail::npos) {
+        constexpr std::size_t prev = detail::mixing_node_behind(
+            std::array<detail::node_facts, next>{detail::facts_of<N>()...}, C);
         static_assert(
             detail::no_nonlinearity_between<detail::node_ref<prev, detail::layer_at<G, prev>>,
-                                            detail::node_ref<G::size, L>>::value,
+                                            detail::node_ref<next, L>>::value,
             "nnprobe: C2: two affine layers with no nonlinearity between them: together they "
             "are one affine map. Insert relu/tanh_act/... or mark the junction nnp::linear_ok");
         return invalid_graph{};
     } else {
-        return detail::append<L, typename L::template output_shape<in>, G::cursor>(g, l);
+        return detail::append<L, typename L::template output_shape<in>, C>(g.nodes, l);
     }
 }
 
-template <class G, fixed_string Name>
-    requires detail::is_graph<G>
-constexpr auto operator|(const G& g, named_t<Name>) {
-    if constexpr (detail::structure<G>::index_of(Name.view()) != detail::npos) {
+template <std::size_t C, class... N, fixed_string Name>
+constexpr auto operator|(const graph<C, N...>& g, named_t<Name>) {
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    if constexpr (detail::find_node(facts, Name.view()) != detail::npos) {
         static_assert(detail::name_already_used<typename detail::spelled<Name>::type>::value,
                       "nnprobe: two nodes share this name: node names must be unique");
         return invalid_graph{};
     } else {
-        return detail::rename_impl<Name, G::cursor>(g, std::make_index_sequence<G::size>{});
+        return detail::rename<Name, C>(g.nodes);
     }
 }
 
-template <class G, fixed_string Name>
-    requires detail::is_graph<G>
-constexpr auto operator|(const G& g, from_t<Name>) {
-    constexpr std::size_t i = detail::structure<G>::index_of(Name.view());
+template <std::size_t C, class... N, fixed_string Name>
+constexpr auto operator|(const graph<C, N...>& g, from_t<Name>) {
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::size_t i = detail::find_node(facts, Name.view());
     if constexpr (i == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: from<...> names no node: name it first with named<...>");
@@ -500,49 +535,51 @@ constexpr auto operator|(const G& g, from_t<Name>) {
     }
 }
 
-template <class G, fixed_string Name>
-    requires detail::is_graph<G>
-constexpr auto operator|(const G& g, add_with_t<Name>) {
-    constexpr std::size_t other = detail::structure<G>::index_of(Name.view());
+template <std::size_t C, class... N, fixed_string Name>
+constexpr auto operator|(const graph<C, N...>& g, add_with_t<Name>) {
+    using G = graph<C, N...>;
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::size_t other = detail::find_node(facts, Name.view());
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: add<...> names no node: name it first with named<...>");
         return invalid_graph{};
     } else if constexpr (detail::only_channels_differ<detail::shape_at<G, other>,
-                                                      detail::shape_at<G, G::cursor>>) {
+                                                      detail::shape_at<G, C>>) {
         static_assert(detail::channel_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
-                                               detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
+                                               detail::node_ref<C, detail::shape_at<G, C>>>::value,
                       "nnprobe: C1: channel mismatch: add<...> joins images with different channel "
                       "counts (shapes below)");
         return invalid_graph{};
-    } else if constexpr (!detail::same_shape<G, other>) {
+    } else if constexpr (!std::is_same_v<detail::shape_at<G, C>, detail::shape_at<G, other>>) {
         static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
-                                             detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
+                                             detail::node_ref<C, detail::shape_at<G, C>>>::value,
                       "nnprobe: C1: shape mismatch: add<...> joins two nodes of different shapes");
         return invalid_graph{};
     } else {
-        return detail::append<add_t, detail::shape_at<G, other>, G::cursor, other>(g, add_t{});
+        return detail::append<add_t, detail::shape_at<G, other>, C, other>(g.nodes, add_t{});
     }
 }
 
-template <class G, fixed_string Name>
-    requires detail::is_graph<G>
-constexpr auto operator|(const G& g, concat_with_t<Name>) {
-    constexpr std::size_t other = detail::structure<G>::index_of(Name.view());
+template <std::size_t C, class... N, fixed_string Name>
+constexpr auto operator|(const graph<C, N...>& g, concat_with_t<Name>) {
+    using G = graph<C, N...>;
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::size_t other = detail::find_node(facts, Name.view());
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: concat<...> names no node: name it first with named<...>");
         return invalid_graph{};
-    } else if constexpr (!detail::concatenable<G, other>) {
+    } else if constexpr (!detail::concatenable<detail::shape_at<G, C>, detail::shape_at<G, other>>) {
         static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
-                                             detail::node_ref<G::cursor, detail::shape_at<G, G::cursor>>>::value,
+                                             detail::node_ref<C, detail::shape_at<G, C>>>::value,
                       "nnprobe: C1: shape mismatch: concat<...> joins flat (rank-1) nodes, or images "
                       "(C x H x W) of the same height and width");
         return invalid_graph{};
     } else {
-        using out = typename detail::concat_shape<detail::shape_at<G, G::cursor>,
+        using out = typename detail::concat_shape<detail::shape_at<G, C>,
                                                   detail::shape_at<G, other>>::type;
-        return detail::append<concat_t, out, G::cursor, other>(g, concat_t{});
+        return detail::append<concat_t, out, C, other>(g.nodes, concat_t{});
     }
 }
 
