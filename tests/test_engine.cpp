@@ -205,6 +205,40 @@ TEST_CASE("nodes are reachable by index and name, with inferred shapes") {
     CHECK(m.params().size() == 8);
 }
 
+// Twelve residual blocks, 62 nodes: each `|` rebuilds the node tuple, renames the cursor or
+// joins two nodes by index; the model's per-node steps take the index as an argument.
+#define NNP_TEST_BLOCK(b) | named<b> | dense<8> | relu | dense<8> | add<b> | relu
+constexpr auto deep_residual = input<8> NNP_TEST_BLOCK("b0") NNP_TEST_BLOCK("b1") NNP_TEST_BLOCK("b2")
+    NNP_TEST_BLOCK("b3") NNP_TEST_BLOCK("b4") NNP_TEST_BLOCK("b5") NNP_TEST_BLOCK("b6")
+    NNP_TEST_BLOCK("b7") NNP_TEST_BLOCK("b8") NNP_TEST_BLOCK("b9") NNP_TEST_BLOCK("b10")
+    NNP_TEST_BLOCK("b11") | dense<3>;
+#undef NNP_TEST_BLOCK
+
+TEST_CASE("a deep residual network keeps every node's name, inputs, shape and parameters") {
+    using G = std::remove_cvref_t<decltype(deep_residual)>;
+    static_assert(G::size == 62 && G::cursor == 61);
+    static_assert(std::is_same_v<detail::layer_at<G, 19>, add_t>);
+    auto m = make_model(deep_residual, seed{3});
+    REQUIRE(m.nodes().size() == 62);
+    for (std::size_t b = 0; b < 12; ++b) {
+        const std::size_t named_node = 5 * b;  // the node before the block: input or relu
+        CHECK(m.index_of("b" + std::to_string(b)) == named_node);
+        CHECK(m.node(named_node + 1).layer == "dense<8>");
+        CHECK(m.node(named_node + 1).inputs == std::vector<std::size_t>{named_node});
+        CHECK(m.node(named_node + 4).layer == "add");
+        CHECK(m.node(named_node + 4).inputs == std::vector<std::size_t>{named_node + 3, named_node});
+        CHECK(m.node(named_node + 5).layer == "relu");
+    }
+    CHECK(m.node(61).label() == "node 61 dense<3>");
+    CHECK(m.node(61).shape == "3");
+    CHECK(m.params().size() == 2 * 25);  // weight and bias of 24 block dense layers and the head
+    for (const auto& p : m.params()) CHECK(m.node(p.node).layer.starts_with("dense<"));
+    matrix<float> x({4, 8}, 0.5f);
+    const auto& y = m.forward(x);
+    REQUIRE(y.shape()[1] == 3);
+    for (float v : y) CHECK(std::isfinite(v));
+}
+
 TEST_CASE("a batch of the wrong width is refused with both widths named") {
     auto m = make_model(iris_mlp, seed{1});
     matrix<float> x({2, 5}, 0.f);

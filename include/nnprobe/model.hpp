@@ -562,13 +562,13 @@ constexpr bool expects_logits() {
 // C7 for the runtime part: does each node's impl<T, In> exist, with forward and backward?
 // (Merges have their own signatures and are the library's.)
 enum class impl_fault { none, no_impl, no_forward, no_backward };
-template <class T, class G, std::size_t I>
+// A template on the layer and its input, not on the graph and the index: one per kind of
+// node rather than one per node, each named after the whole graph.
+template <class T, class L, class In>
 constexpr impl_fault impl_fault_of() {
-    using L = layer_at<G, I>;
-    if constexpr (I == 0 || is_merge<L>()) {
+    if constexpr (is_merge<L>()) {
         return impl_fault::none;
     } else {
-        using In = shape_at<G, node_at<G, I>::inputs[0]>;
         if constexpr (!requires { typename L::template impl<T, In>; }) {
             return impl_fault::no_impl;
         } else {
@@ -590,7 +590,10 @@ template <class T, class G, class Seq = std::make_index_sequence<G::size>>
 struct runtime_parts;
 template <class T, class G, std::size_t... I>
 struct runtime_parts<T, G, std::index_sequence<I...>> {
-    static constexpr std::array<impl_fault, G::size> faults{impl_fault_of<T, G, I>()...};
+    static constexpr std::array<impl_fault, G::size> faults{
+        (I == 0 ? impl_fault::none
+                : impl_fault_of<T, layer_at<G, I>,
+                                shape_at<G, I == 0 ? 0 : node_at<G, I>::inputs[0]>>())...};
     static constexpr std::size_t first = [] {
         for (std::size_t i = 0; i < G::size; ++i)
             if (faults[i] != impl_fault::none) return i;
