@@ -86,7 +86,7 @@ std::string run_sequence_case(const char* name, const G& net, const std::vector<
     auto m = make_model<double>(net, seed{s});
     rng r(s + 100);
     for (const auto& p : m.params())
-        if (p.name != "table" || !vocab)  // an embedding keeps its own initialisation (row 0 zero)
+        if (!vocab || p.node != 1)  // the embedding keeps its own initialisation (row 0 zero)
             for (std::size_t i = 0; i < p.size; ++i) p.value[i] = 0.5 * r.normal();
     constexpr std::size_t width = detail::shape_at<G, 0>::width;
     std::string j = fmt::format("{{\"name\":\"{}\",\"width\":{},\"ids\":{},\"layers\":[", name, width,
