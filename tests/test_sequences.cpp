@@ -4,8 +4,11 @@
 
 #include <nnprobe/gradient_check.hpp>
 #include <nnprobe/layers/attention.hpp>
+#include <nnprobe/layers/dropout.hpp>
 #include <nnprobe/layers/embedding.hpp>
 #include <nnprobe/layers/masked_pooling.hpp>
+#include <nnprobe/layers/normalisation.hpp>
+#include <nnprobe/layers/softmax.hpp>
 #include <nnprobe/model.hpp>
 #include <nnprobe/token_data.hpp>
 
@@ -58,6 +61,20 @@ static_assert(!nnp::detail::ignores_padding<nnp::masked_mean_pool_t, nnp::sequen
 static_assert(!nnp::detail::ignores_padding<nnp::self_attention_t<2>, nnp::sequence<4, 2>>());
 static_assert(!nnp::detail::layer_accepts<nnp::flatten_t, nnp::sequence<4, 2>>());
 static_assert(nnp::detail::layer_accepts<nnp::flatten_t, nnp::shape<1, 4, 4>>());
+// softmax works per position; batch_norm's batch statistics would count the padding: C1,
+// with a message that points at layer_norm (tests/compile_fail/c1_batch_norm_sequence.cpp).
+static_assert(nnp::detail::layer_accepts<nnp::softmax_t, nnp::sequence<4, 2>>());
+static_assert(nnp::detail::layer_accepts<nnp::dropout_t, nnp::sequence<4, 2>>());
+static_assert(!nnp::detail::layer_accepts<nnp::batch_norm_t, nnp::sequence<4, 2>>());
+static_assert(nnp::detail::batch_statistics<nnp::batch_norm_t>());
+// C1: every sequence node keeps the input's length axis, the one the mask describes.
+static_assert(!nnp::detail::foreign_length_axis<nnp::sequence<8, 2>, nnp::sequence<8, 1>>());
+static_assert(!nnp::detail::foreign_length_axis<nnp::sequence<8, 2, false>, nnp::sequence<8, 1>>());
+static_assert(nnp::detail::foreign_length_axis<nnp::sequence<4, 2>, nnp::sequence<8, 1>>());
+static_assert(nnp::detail::foreign_length_axis<nnp::sequence<4, 4>, nnp::shape<16>>());
+static_assert(!nnp::detail::foreign_length_axis<nnp::shape<4>, nnp::sequence<8, 1>>());
+static_assert(nnp::detail::uses_mask<nnp::masked_mean_pool_t>());
+static_assert(!nnp::detail::uses_mask<nnp::mean_over_positions_t>());
 
 // Batches of masks of several shapes: none padded, one short sample, extra padding.
 const std::vector<std::vector<std::size_t>> mask_cases = {{3, 3, 3}, {1, 4, 2}, {5, 1}};
@@ -186,7 +203,11 @@ TEST_CASE("gradients of the sequence layers, in double, with masks of several le
         require_pass(nnp::check_layer_gradient<nnp::self_attention_t<2>, seq>(nnp::self_attention<2>, o));
         require_pass(nnp::check_layer_gradient<nnp::self_attention_t<4, true>, seq>(
             nnp::causal_self_attention<4>, o));
+        require_pass(nnp::check_layer_gradient<nnp::softmax_t, seq>(nnp::softmax, o));
+        require_pass(nnp::check_layer_gradient<nnp::log_softmax_t, seq>(nnp::log_softmax, o));
+        require_pass(nnp::check_layer_gradient<nnp::dropout_t, seq>(nnp::dropout(0.3), o));
         o.sequence_length = 7;  // extra padding beyond the longest sample
+        require_pass(nnp::check_layer_gradient<nnp::softmax_t, seq>(nnp::softmax, o));
         require_pass(nnp::check_layer_gradient<nnp::self_attention_t<1>, seq>(nnp::self_attention<1>, o));
         require_pass(nnp::check_layer_gradient<nnp::masked_mean_pool_t, seq>(nnp::masked_mean_pool, o));
     }
@@ -346,4 +367,43 @@ TEST_CASE("causal self-attention: position t does not see the positions after it
     CHECK(y2(0, 12) != y1(0, 12));
     CHECK(z2(0, 0) != z1(0, 0));                                       // full attention sees it
     for (std::size_t j = 0; j < 12; ++j) CHECK(z2(1, j) == z1(1, j));  // padded keys: no weight
+}
+
+TEST_CASE("softmax on a sequence normalises each position's features, as softmax(dim=-1)") {
+    constexpr auto net = nnp::token_input<6> | nnp::embedding<7, 3> | nnp::dense<4> | nnp::softmax;
+    auto m = nnp::make_model<double>(net, nnp::seed{5});
+    nnp::matrix<double> x = {{1, 2, 3, 0, 0}, {4, 5, 6, 1, 2}};
+    const nnp::padding_mask mask({3, 5}, 5);
+    const nnp::matrix<double>& y = m.forward(x, mask, nnp::mode::eval);
+    REQUIRE(y.shape()[1] == 5 * 4);
+    const nnp::matrix<double>& z = m.output(2);  // the logits
+    for (std::size_t b = 0; b < 2; ++b)
+        for (std::size_t t = 0; t < 5; ++t) {
+            double sum = 0, lse = 0;
+            for (std::size_t j = 0; j < 4; ++j) lse += std::exp(z(b, t * 4 + j));
+            for (std::size_t j = 0; j < 4; ++j) {
+                sum += y(b, t * 4 + j);
+                CHECK(y(b, t * 4 + j) == doctest::Approx(std::exp(z(b, t * 4 + j)) / lse).epsilon(1e-14));
+            }
+            CHECK(sum == doctest::Approx(1.0).epsilon(1e-14));
+        }
+}
+
+TEST_CASE("dropout on a sequence: elementwise in training, the identity in evaluation") {
+    constexpr auto net = nnp::token_input<6> | nnp::embedding<7, 8> | nnp::dropout(0.5) |
+                         nnp::masked_mean_pool | nnp::dense<2>;
+    auto m = nnp::make_model<double>(net, nnp::seed{6});
+    nnp::matrix<double> x = {{1, 2, 3, 0}, {4, 5, 6, 1}};
+    const nnp::padding_mask mask({3, 4}, 4);
+    m.forward(x, mask, nnp::mode::train);
+    const nnp::matrix<double> emb = m.output(1), dropped = m.output(2);
+    std::size_t zeros = 0;
+    for (std::size_t i = 0; i < emb.size(); ++i) {
+        if (dropped.data()[i] == 0.0) ++zeros;
+        else CHECK(dropped.data()[i] == doctest::Approx(2.0 * emb.data()[i]).epsilon(1e-15));
+    }
+    CHECK(zeros > 8);   // of 64 entries, about half
+    CHECK(zeros < 56);
+    m.forward(x, mask, nnp::mode::eval);
+    for (std::size_t i = 0; i < emb.size(); ++i) CHECK(m.output(2).data()[i] == m.output(1).data()[i]);
 }

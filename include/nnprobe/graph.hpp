@@ -138,6 +138,28 @@ constexpr bool ignores_padding() {
         return false;
     }
 }
+// Layers that read the padding mask (attention, masked pooling): the mask's length axis is
+// the positions of the graph's input sequence.
+template <class L>
+constexpr bool uses_mask() {
+    if constexpr (requires { L::uses_mask; }) return L::uses_mask;
+    else return false;
+}
+// Layers whose training statistics run over the batch (batch_norm).
+template <class L>
+constexpr bool batch_statistics() {
+    if constexpr (requires { L::couples_batch; }) return L::couples_batch;
+    else return false;
+}
+// C1: a sequence node must keep the input's length axis, the one the batch's padding mask
+// describes (and by which the model sizes its buffers): a graph whose input is
+// sequence<MaxLen, ...> may change a sequence's width, not its positions.
+template <class Out, class Input>
+constexpr bool foreign_length_axis() {
+    if constexpr (!is_sequence<Out>) return false;
+    else if constexpr (!is_sequence<Input>) return true;
+    else return Out::max_length != Input::max_length;
+}
 template <class L>
 constexpr bool is_output_head() {
     if constexpr (requires { L::is_output_head; }) return L::is_output_head;
@@ -315,6 +337,18 @@ struct layer_with_non_static_linearity {
     static constexpr bool value = false;
 };
 template <class Producer, class Consumer>
+struct batch_statistics_over_a_sequence {
+    static constexpr bool value = false;
+};
+template <class Producer, class Consumer>
+struct padding_mask_on_a_node_without_positions {
+    static constexpr bool value = false;
+};
+template <class Input, class Node, class Output>
+struct length_axis_not_the_inputs {
+    static constexpr bool value = false;
+};
+template <class Producer, class Consumer>
 struct reduces_padded_positions_without_mask {
     static constexpr bool value = false;
 };
@@ -463,6 +497,21 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
                       "nnprobe: C1: shape mismatch: output size zero: the dilated kernel spans more "
                       "than the (padded) input: sizes below");
         return invalid_graph{};
+    } else if constexpr (detail::uses_mask<L>() && !detail::is_sequence<in>) {
+        static_assert(detail::padding_mask_on_a_node_without_positions<
+                          detail::node_ref<G::cursor, in>, detail::node_ref<G::size, L>>::value,
+                      "nnprobe: C1: this layer reads the padding mask, whose length axis is the "
+                      "positions of a sequence, and its input has no positions (already pooled, or "
+                      "not a sequence): apply it to the T x D node before the pooling");
+        return invalid_graph{};
+    } else if constexpr (!detail::layer_accepts<L, in>() && detail::is_sequence<in> &&
+                         detail::batch_statistics<L>()) {
+        static_assert(detail::batch_statistics_over_a_sequence<detail::node_ref<G::cursor, in>,
+                                                               detail::node_ref<G::size, L>>::value,
+                      "nnprobe: C1: batch_norm (statistics over the batch) does not take a sequence: "
+                      "they would mix positions and count the padding. Normalise each position "
+                      "with nnp::layer_norm (as transformers do), or pool over the positions first");
+        return invalid_graph{};
     } else if constexpr (!detail::layer_accepts<L, in>()) {
         // One condition, two wordings: the common case (a rank>1 shape reaching a layer
         // that wants features) gets the fix spelled out.
@@ -492,6 +541,16 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
                       "without its padding mask: the padding would count. Use the masked layer "
                       "(masked_mean_pool, last_token_pool, ...), or mark the sequence "
                       "nnp::padding_ok before it if counting the padding is intended");
+        return invalid_graph{};
+    } else if constexpr (detail::foreign_length_axis<typename L::template output_shape<in>,
+                                                     detail::shape_at<G, 0>>()) {
+        static_assert(detail::length_axis_not_the_inputs<
+                          detail::node_ref<0, detail::shape_at<G, 0>>, detail::node_ref<G::size, L>,
+                          typename L::template output_shape<in>>::value,
+                      "nnprobe: C1: this node's positions are not the input's: the batch's padding "
+                      "mask describes the positions of the input sequence (node 0), and every "
+                      "sequence node must keep them (a layer may change a sequence's width, not its "
+                      "length axis)");
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
                          detail::mixing_node_behind(

@@ -1,11 +1,14 @@
 #pragma once
-// softmax and log_softmax over a sample's features. Nonlinear when hidden; as the last node
-// they are output heads, which C3 does not count and C5 compares with the loss.
+// softmax and log_softmax over a sample's features, or over each position's features on a
+// sequence (PyTorch's softmax(dim=-1) on B x T x D; padded positions are computed too and left
+// to the masked layers after, as a per-position layer does). Nonlinear when hidden; as the
+// last node they are output heads, which C3 does not count and C5 compares with the loss.
 #include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "../layer.hpp"
+#include "../sequence.hpp"
 #include "../tensor.hpp"
 
 namespace nnp {
@@ -29,14 +32,14 @@ struct softmax_spec {
     template <class In>
     using output_shape = In;
     template <class In>
-    static constexpr bool accepts = In::rank == 1;
+    static constexpr bool accepts = In::rank == 1 || is_sequence<In>;
     static std::string describe() { return Log ? "log_softmax" : "softmax"; }
 
     template <class T, class In>
     struct impl {
-        static constexpr std::size_t n = In::size;
+        static constexpr std::size_t n = features_per_row<In>();
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            const std::size_t rows = x.shape()[0];
+            const std::size_t rows = x.size() / n;  // samples, or samples x positions
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* px = x.data() + r * n;
                 T* py = y.data() + r * n;
@@ -48,7 +51,7 @@ struct softmax_spec {
         void backward(const matrix<T>&, const matrix<T>& y, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
             if (!dx) return;
-            const std::size_t rows = y.shape()[0];
+            const std::size_t rows = y.size() / n;
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* py = y.data() + r * n;
                 const T* pd = dy.data() + r * n;
