@@ -66,6 +66,29 @@ inline void dots(const T* __restrict w, const T* __restrict rows, std::size_t st
     }
 }
 
+// x[j] *= k and x[j] /= k for j < n, in whole vectors (x has room up to the next multiple of
+// the lane count).
+template <class T>
+inline void scale_lanes(T* __restrict x, T k, std::size_t n) {
+    using V = typename lanes<T>::type;
+    for (std::size_t j = 0; j < n; j += lanes<T>::count) {
+        V v;
+        std::memcpy(&v, x + j, sizeof v);
+        v *= k;
+        std::memcpy(x + j, &v, sizeof v);
+    }
+}
+template <class T>
+inline void divide_lanes(T* __restrict x, T k, std::size_t n) {
+    using V = typename lanes<T>::type;
+    for (std::size_t j = 0; j < n; j += lanes<T>::count) {
+        V v;
+        std::memcpy(&v, x + j, sizeof v);
+        v /= k;
+        std::memcpy(x + j, &v, sizeof v);
+    }
+}
+
 // Columns [col, col + dh) of sample b's first `real` positions, transposed into dh rows of
 // `stride` (zero beyond `real`).
 template <class T>
@@ -102,15 +125,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel
             T* a = att + (b * H + h) * len * len;
             for (std::size_t i = 0; i < len; ++i, a += len) {
                 const std::size_t keys = d.causal ? std::min(real, i + 1) : real;
-                dots(base + i * ld + h * dh, kt.data(), stride, dh, keys, s.data());
+                T* si = s.data();
+                dots(base + i * ld + h * dh, kt.data(), stride, dh, keys, si);
+                scale_lanes(si, scale, keys);
                 T top = -std::numeric_limits<T>::infinity();
-                for (std::size_t j = 0; j < keys; ++j) {
-                    a[j] = s[j] * scale;
-                    top = std::max(top, a[j]);
-                }
+                for (std::size_t j = 0; j < keys; ++j) top = std::max(top, si[j]);
                 T sum = 0;
-                for (std::size_t j = 0; j < keys; ++j) sum += (a[j] = std::exp(a[j] - top));
-                for (std::size_t j = 0; j < keys; ++j) a[j] /= sum;
+                for (std::size_t j = 0; j < keys; ++j) sum += (si[j] = std::exp(si[j] - top));
+                divide_lanes(si, sum, keys);
+                std::copy(si, si + keys, a);
                 std::fill(a + keys, a + len, T(0));
                 T* o = heads + (b * len + i) * D + h * dh;
                 std::fill(o, o + dh, T(0));

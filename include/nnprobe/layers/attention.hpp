@@ -7,6 +7,7 @@
 // Q, K, V = x Wq + bq, x Wk + bk, x Wv + bv (stored together, D x 3D); each head takes D /
 // Heads features; y = concat(heads) Wo + bo. Padded keys get no weight; padded queries are
 // computed too (as PyTorch does) and are left to the masked layers after.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,16 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             f("out_weight", wo, dwo);
             f("out_bias", bo, dbo);
         }
+        static void add_bias(T* y, const T* bias, std::size_t n, std::size_t cols) {
+            for (std::size_t p = 0; p < n; ++p, y += cols)
+                for (std::size_t j = 0; j < cols; ++j) y[j] += bias[j];
+        }
+        // out[j] = sum over the rows of x[p][j], in order of p.
+        static void sum_rows(const T* x, std::size_t n, std::size_t cols, T* out) {
+            std::fill(out, out + cols, T(0));
+            for (std::size_t p = 0; p < n; ++p, x += cols)
+                for (std::size_t j = 0; j < cols; ++j) out[j] += x[j];
+        }
         detail::attention_dims dims(const padding_mask& m) const {
             return {rows, len, D, H, Causal, m.lengths().data()};
         }
@@ -76,12 +87,10 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             att.resize(rows * H * len * len);
             heads.resize(n * D);
             detail::gemm(false, false, n, 3 * D, D, x.data(), wqkv.data(), qkv.data());
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < 3 * D; ++j) qkv[p * 3 * D + j] += bqkv(j);
+            add_bias(qkv.data(), bqkv.data(), n, 3 * D);
             detail::attention_forward(dims(m), qkv.data(), att.data(), heads.data());
             detail::gemm(false, false, n, D, D, heads.data(), wo.data(), y.data());
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < D; ++j) y.data()[p * D + j] += bo(j);
+            add_bias(y.data(), bo.data(), n, D);
         }
 
         void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
@@ -91,15 +100,11 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             dheads.resize(n * D);
             dqkv.assign(n * 3 * D, T(0));
             detail::gemm(true, false, D, D, n, heads.data(), dy.data(), dwo.data());
-            dbo.fill(T(0));
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < D; ++j) dbo(j) += dy.data()[p * D + j];
+            sum_rows(dy.data(), n, D, dbo.data());
             detail::gemm(false, true, n, D, D, dy.data(), wo.data(), dheads.data());
             detail::attention_backward(dims(m), qkv.data(), att.data(), dheads.data(), dqkv.data());
             detail::gemm(true, false, D, 3 * D, n, x.data(), dqkv.data(), dwqkv.data());
-            dbqkv.fill(T(0));
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < 3 * D; ++j) dbqkv(j) += dqkv[p * 3 * D + j];
+            sum_rows(dqkv.data(), n, 3 * D, dbqkv.data());
             if (dx) detail::gemm(false, true, n, D, 3 * D, dqkv.data(), wqkv.data(), dx->data());
         }
     };
