@@ -136,6 +136,118 @@ float train_step(M& m, torch::optim::Optimizer& opt, const torch::Tensor& x, con
     return loss.item<float>();  // the loss value every step, as nnprobe's trainer::step returns it
 }
 
+// W7: the sequence classifier, as torch_bench.py's SeqModel: Embedding (padding_idx 0) + the
+// sinusoidal table -> MultiheadAttention (key_padding_mask) + residual -> LayerNorm -> Linear +
+// ReLU per position -> mean over each sample's real positions -> Linear. The C++
+// MultiheadAttention takes (length, batch, width): the input is transposed in and out.
+struct seq_batch {
+    torch::Tensor tokens, pad, keep, lengths, y;
+};
+struct seq_case {
+    int64_t rows, max_len, width, heads, vocab, hidden, classes;
+    torch::Tensor pe;
+    std::vector<torch::Tensor> params;
+    std::vector<seq_batch> batches;
+    seq_case(const std::string& d, const fields& f) {
+        rows = num(f, "rows"), max_len = num(f, "max_len"), width = num(f, "width"), heads = num(f, "heads");
+        vocab = num(f, "vocab"), hidden = num(f, "hidden"), classes = num(f, "classes");
+        const int64_t batch = num(f, "batch"), count = num(f, "batches");
+        const auto tokens = raw(d + "/" + f.at("tokens"), torch::kInt32, {rows, max_len}).to(torch::kLong);
+        const auto lengths = raw(d + "/" + f.at("lengths"), torch::kInt32, {rows}).to(torch::kLong);
+        const auto y = raw(d + "/" + f.at("y"), torch::kInt32, {rows}).to(torch::kLong);
+        const auto order = raw(d + "/" + f.at("order"), torch::kInt32, {count, batch}).to(torch::kLong);
+        pe = raw(d + "/" + f.at("pe"), torch::kFloat32, {max_len, width});
+        const int64_t w = width, h = hidden, c = classes;
+        const std::vector<std::vector<int64_t>> shapes = {{vocab, w}, {w, 3 * w}, {3 * w}, {w, w}, {w}, {w},
+                                                          {w},        {w, h},     {h},     {h, c}, {c}};
+        if (num(f, "params") != shapes.size()) throw std::runtime_error("W7: unexpected parameter count");
+        for (std::size_t k = 0; k < shapes.size(); ++k)
+            params.push_back(raw(d + "/" + f.at("p" + std::to_string(k)), torch::kFloat32, shapes[k]));
+        for (int64_t b = 0; b < count; ++b) {
+            const auto idx = order[b];
+            const auto n = lengths.index_select(0, idx);
+            const int64_t length = n.max().item<int64_t>();
+            const auto pad = torch::arange(length, torch::kLong).unsqueeze(0) >= n.unsqueeze(1);
+            batches.push_back({tokens.index_select(0, idx).slice(1, 0, length).contiguous(), pad,
+                               pad.logical_not().unsqueeze(-1).to(torch::kFloat32),
+                               n.unsqueeze(1).to(torch::kFloat32), y.index_select(0, idx)});
+        }
+    }
+};
+
+struct seq_model : torch::nn::Module {
+    torch::nn::Embedding emb{nullptr};
+    torch::nn::MultiheadAttention att{nullptr};
+    torch::nn::LayerNorm norm{nullptr};
+    torch::nn::Linear dense{nullptr}, head{nullptr};
+    torch::Tensor pe;
+    explicit seq_model(const seq_case& c) {
+        emb = register_module("emb", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab, c.width).padding_idx(0)));
+        att = register_module("att", torch::nn::MultiheadAttention(c.width, c.heads));
+        norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width})));
+        dense = register_module("dense", torch::nn::Linear(c.width, c.hidden));
+        head = register_module("head", torch::nn::Linear(c.hidden, c.classes));
+        pe = register_buffer("pe", c.pe.clone());
+        torch::NoGradGuard g;  // nnprobe stores (in x out); libtorch (out x in)
+        const auto& p = c.params;
+        emb->weight.copy_(p[0]);
+        att->in_proj_weight.copy_(p[1].t());
+        att->in_proj_bias.copy_(p[2]);
+        att->out_proj->weight.copy_(p[3].t());
+        att->out_proj->bias.copy_(p[4]);
+        norm->weight.copy_(p[5]);
+        norm->bias.copy_(p[6]);
+        dense->weight.copy_(p[7].t());
+        dense->bias.copy_(p[8]);
+        head->weight.copy_(p[9].t());
+        head->bias.copy_(p[10]);
+    }
+    torch::Tensor forward(const seq_batch& b) {
+        const auto x = emb(b.tokens) + pe.slice(0, 0, b.tokens.size(1));
+        const auto xt = x.transpose(0, 1);
+        const auto a = std::get<0>(att(xt, xt, xt, b.pad, /*need_weights=*/false)).transpose(0, 1);
+        const auto h = torch::relu(dense(norm(x + a)));
+        return head((h * b.keep).sum(1) / b.lengths);
+    }
+};
+
+result time_sequences(const std::string& id, const seq_case& c, const fields& f, std::size_t steps,
+                      std::size_t runs) {
+    result res;
+    res.id = id;
+    res.steps = steps;
+    const double lr = std::stod(f.at("lr"));
+    auto one_run = [&](std::size_t n, bool record) {
+        seq_model m(c);
+        auto opt = optimiser(f.at("opt"), m.parameters(), lr);
+        float loss = 0;
+        const auto t0 = clock_type::now();
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto& b = c.batches[k % c.batches.size()];
+            opt->zero_grad();
+            const torch::Tensor l = torch::nn::functional::cross_entropy(m.forward(b), b.y);
+            l.backward();
+            opt->step();
+            loss = l.item<float>();
+        }
+        const auto t1 = clock_type::now();
+        if (!record) return;
+        res.us.push_back(micros(t1 - t0) / static_cast<double>(n));
+        res.final_loss = loss;
+        m.eval();
+        torch::NoGradGuard g;
+        double hit = 0, total = 0;
+        for (const auto& b : c.batches) {
+            hit += (m.forward(b).argmax(1) == b.y).sum().item<double>();
+            total += static_cast<double>(b.y.size(0));
+        }
+        res.accuracy = hit / total;
+    };
+    one_run(std::min<std::size_t>(steps, 20), false);  // warm-up
+    for (std::size_t r = 0; r < runs; ++r) one_run(steps, true);
+    return res;
+}
+
 template <class Model, class Case>
 result time_training(const std::string& id, const Case& c, const fields& f, std::size_t steps, std::size_t runs) {
     result res;
@@ -321,6 +433,10 @@ int main(int argc, char** argv) {
                 const auto& f = man.at(id);
                 print_json(time_training<cnn>(id, cnn_case(data, f), f, steps(f), runs), "us/step");
             }
+        if (wanted("W7") && man.count("W7")) {
+            const auto& f = man.at("W7");
+            print_json(time_sequences("W7", seq_case(data, f), f, steps(f), runs), "us/step");
+        }
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "libtorch_bench: %s\n", e.what());

@@ -65,6 +65,43 @@ result time_training(const bench::workload& w, const Net& net, const DS& d, Opt 
     return res;
 }
 
+// W7: `runs` runs of `steps` steps of the sequence classifier, step k on batch k mod count, each
+// run from the seeded initial weights. A step is what examples/sequence_classifier.cpp does:
+// forward with the batch's mask, loss, backward, Adam. Accuracy: every batch, evaluation mode.
+result time_w7(const bench::workload& w, const std::vector<nnp::sequence_batch<float>>& batches,
+               std::size_t steps, std::size_t runs) {
+    result res;
+    res.id = w.id;
+    res.steps = steps;
+    auto one_run = [&](std::size_t n, bool record) {
+        auto m = nnp::make_model(bench::w7_net, nnp::seed{w.seed});
+        nnp::optimizer_state<nnp::adam, float> opt(nnp::adam{.lr = w.lr});
+        float loss = 0;
+        const auto t0 = clock_type::now();
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto& b = batches[k % batches.size()];
+            m.forward(b.tokens, b.mask, nnp::mode::train);
+            loss = nnp::softmax_cross_entropy(m.output(), b.labels, m.output_grad());
+            m.backward();
+            opt.step(m.params());
+        }
+        const auto t1 = clock_type::now();
+        if (!record) return;
+        res.us.push_back(micros(t1 - t0) / static_cast<double>(n));
+        res.final_loss = loss;
+        double hit = 0, total = 0;
+        for (const auto& b : batches) {
+            hit += nnp::accuracy(m.forward(b.tokens, b.mask, nnp::mode::eval), b.labels) *
+                   static_cast<double>(b.labels.size());
+            total += static_cast<double>(b.labels.size());
+        }
+        res.accuracy = hit / total;
+    };
+    one_run(std::min<std::size_t>(steps, 20), false);  // warm-up
+    for (std::size_t r = 0; r < runs; ++r) one_run(steps, true);
+    return res;
+}
+
 const auto w4_pipe = nnp::pipeline(nnp::data_spec<nnp::features<4>, nnp::classes<3>>{}, bench::w1_net,
                                    nnp::softmax_cross_entropy, nnp::adam{.lr = bench::workloads[3].lr});
 
@@ -169,6 +206,48 @@ std::string export_case(const std::string& dir, const std::string& tag, const Ne
     return fields;
 }
 
+// W7: every sample's ids padded to the maximum length (int32, samples x max_len), lengths,
+// labels, the batches (int32, batches x batch: sample indices in step order; each batch is
+// padded to its own longest sample), the sinusoidal table (max_len x width) and the initial
+// parameters in nnprobe's order and layout: embedding (vocab x width), attention in-projection
+// (width x 3 width: q, k, v columns) and its bias, out-projection (width x width) and its bias,
+// layer-norm gain and bias, dense (in x out) and bias, head (in x out) and bias.
+std::string export_w7(const std::string& dir, std::uint64_t seed) {
+    const auto d = bench::w7_data();
+    const std::size_t n = d.size(), len = bench::w7_max_len;
+    std::vector<std::int32_t> tokens(n * len, 0), lengths(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t t = 0; t < d.tokens[i].size(); ++t) tokens[i * len + t] = static_cast<std::int32_t>(d.tokens[i][t]);
+        lengths[i] = static_cast<std::int32_t>(d.tokens[i].size());
+        y[i] = d.labels[i];
+    }
+    std::vector<std::int32_t> order;
+    const auto batches = bench::w7_batches(d);
+    for (const auto& b : batches)
+        for (std::size_t i : b.samples) order.push_back(static_cast<std::int32_t>(i));
+    write_raw(dir + "/W7_tokens.i32", tokens.data(), tokens.size() * sizeof(std::int32_t));
+    write_raw(dir + "/W7_lengths.i32", lengths.data(), lengths.size() * sizeof(std::int32_t));
+    write_raw(dir + "/W7_y.i32", y.data(), y.size() * sizeof(std::int32_t));
+    write_raw(dir + "/W7_order.i32", order.data(), order.size() * sizeof(std::int32_t));
+    auto m = nnp::make_model(bench::w7_net, nnp::seed{seed});
+    if (m.node(2).layer != "positional_encoding") throw std::runtime_error("W7: node 2 is not the positional encoding");
+    const auto& pe = m.layer<2>().pe;
+    write_raw(dir + "/W7_pe.f32", pe.data(), pe.size() * sizeof(float));
+    std::string fields = " rows " + std::to_string(n) + " vocab " + std::to_string(bench::w7_vocab) + " max_len " +
+                         std::to_string(len) + " width " + std::to_string(bench::w7_width) + " heads " +
+                         std::to_string(bench::w7_heads) + " batch " + std::to_string(bench::w7_batch) +
+                         " batches " + std::to_string(batches.size()) +
+                         " tokens W7_tokens.i32 lengths W7_lengths.i32 y W7_y.i32 order W7_order.i32 pe W7_pe.f32";
+    std::size_t k = 0;
+    for (const auto& p : m.params()) {
+        const std::string name = "W7_p" + std::to_string(k) + ".f32";
+        write_raw(dir + "/" + name, p.value, p.size * sizeof(float));
+        fields += " p" + std::to_string(k) + " " + name;
+        ++k;
+    }
+    return fields + " params " + std::to_string(k);
+}
+
 void export_all(const std::string& dir, const std::string& data_dir) {
     const auto d1 = bench::w1_data(data_dir);
     const auto d2 = bench::w2_data(data_dir);
@@ -191,6 +270,7 @@ void export_all(const std::string& dir, const std::string& data_dir) {
         << export_case(dir, "W5", bench::w5_net, bench::w5_data(data_dir), W[4].seed) << "\n";
     man << head(W[5], 0, 10) << " cnn 1 channels 3 height 32 width 32 c1 32 c2 64 pad 0"
         << export_case(dir, "W6", bench::w6_net, bench::w6_data(), W[5].seed) << "\n";
+    man << head(W[6], 32, 2) << export_w7(dir, W[6].seed) << "\n";
     // W4: the recorded run is W1's data and weights; the invariance part is the probe's own
     // subset, model (run seed 1), warm-up and shuffle, exactly as batch_invariance builds them.
     const nnp::probe_options o{};
@@ -225,6 +305,7 @@ constexpr expectation expected[] = {
     {"W4", 0.373093396, 27.0 / 32},
     {"W5", 2.32535195, 4.0 / 64},
     {"W6", 2.74465966, 7.0 / 32},
+    {"W7", 0.737021625, 264.0 / 512},
 };
 
 void print_json(const result& r, const char* unit) {
@@ -308,6 +389,10 @@ int main(int argc, char** argv) {
         if (wanted("W6")) {
             results.push_back(time_training(W[5], bench::w6_net, bench::w6_data(),
                                             nnp::sgd{.lr = W[5].lr}, steps_of(W[5]), runs));
+            print_json(results.back(), "us/step");
+        }
+        if (wanted("W7")) {
+            results.push_back(time_w7(W[6], bench::w7_batches(bench::w7_data()), steps_of(W[6]), runs));
             print_json(results.back(), "us/step");
         }
         if (!smoke) return 0;

@@ -28,12 +28,13 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch is importable only from here
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
 IMPLS = ("nnprobe", "torch", "libtorch", "dlib")
 TARGETS = {"W1": 2.0, "W2": 60.0, "W3": 600.0, "W4": 150.0}  # us (W4: total of one probe)
 # The CNN workloads' targets are relative: W5 faster than both peers, W6 at least as fast as
-# the faster one.
-RELATIVE_TARGETS = {"W5": "faster than both peers", "W6": "as fast as the faster peer"}
+# the faster one; the sequence classifier (W7) at least 5x faster than PyTorch.
+RELATIVE_TARGETS = {"W5": "faster than both peers", "W6": "as fast as the faster peer",
+                    "W7": "5x faster than PyTorch"}
 
 
 def target_met(w, e):
@@ -42,6 +43,8 @@ def target_met(w, e):
         return False
     if w in TARGETS:
         return mine <= TARGETS[w]
+    if w == "W7":
+        return e["torch"] is not None and e["torch"] >= 5 * mine
     peers = [e[p] for p in ("torch", "dlib") if e[p] is not None]
     if not peers:
         return False
@@ -61,7 +64,8 @@ def ratio_targets(results):
 
     def r(x, y):
         return x / y if x is not None and y else None
-    for w, peer, bound in (("W1", "dlib", 5), ("W1", "torch", 100), ("W2", "dlib", 4), ("W4", "dlib", 5)):
+    for w, peer, bound in (("W1", "dlib", 5), ("W1", "torch", 100), ("W2", "dlib", 4), ("W4", "dlib", 5),
+                           ("W7", "torch", 5)):
         add(f"{w} {peer}/nnprobe", r(results[w][f"{peer}_min_us"], results[w]["nnprobe_min_us"]), ">=", bound)
     add("W3 nnprobe/sgemm floor", r(results["W3"]["nnprobe_min_us"], min(results["W3"]["sgemm_floor_runs_us"])),
         "<=", 1.15)
@@ -191,6 +195,30 @@ def time_model_tu(build, n=3):
     return statistics.median(times), times, " ".join(cleaned)
 
 
+def time_example_tu(build, source, n=3):
+    """Compile one example alone with the exact command meson uses for it: wall and CPU seconds
+    (medians of n) and the compiler's peak resident memory (MB), measured as
+    bench/compile_scaling.py measures its programs."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import compile_scaling
+    cmd, cwd = compile_scaling.compile_command(build, source)
+    out = os.path.join(os.path.abspath(build), "bench", "example_tu_timing.o")
+    full = cmd + ["-c", os.path.join(ROOT, source), "-o", out]
+    times, cpu, peaks = [], [], []
+    for _ in range(n):
+        s, mb, err, c = compile_scaling.measured(full, cwd, 3000, 300)
+        if err:
+            say(f"compiling {source} failed: {err}")
+            return {"s": None, "cpu_s": None, "peak_mb": None, "runs_s": [], "command": " ".join(full)}
+        times.append(s)
+        cpu.append(c)
+        peaks.append(mb)
+    if os.path.exists(out):
+        os.remove(out)
+    return {"s": statistics.median(times), "cpu_s": statistics.median(cpu), "peak_mb": max(peaks),
+            "runs_s": times, "command": " ".join(full)}
+
+
 def fmt_us(v, wid):
     if v is None:
         return "-"
@@ -249,6 +277,7 @@ def main():
 
     samples = {w: {name: [] for name, _ in impls} for w in WORKLOADS}
     last = {w: {} for w in WORKLOADS}
+    unsupported = {w: {} for w in WORKLOADS}  # a peer that cannot run a workload says why
     floor_runs = []  # the W3 products alone, measured by nnprobe_bench in each of its runs
     for rep in range(a.reps):
         for name, cmd in impls:
@@ -258,6 +287,9 @@ def main():
                     floor_runs.append(r["sgemm_floor_us"])
                     blas = r
                     continue
+                if "unsupported" in r:
+                    unsupported[r["workload"]][name] = r["unsupported"]
+                    continue
                 samples[r["workload"]][name].append(r["us"])
                 last[r["workload"]][name] = r
 
@@ -265,6 +297,8 @@ def main():
     suite_ms, suite_runs = time_suite_process(suite)
     say("compiling the model translation unit (bench/suite_model.cpp) ...")
     tu_s, tu_runs, tu_cmd = time_model_tu(build)
+    say("compiling the sequence example (examples/sequence_classifier.cpp) ...")
+    seq = time_example_tu(build, "examples/sequence_classifier.cpp")
     say("recording overhead and false alarms over 200 seeds (bench/probe_costs.cpp) ...")
     costs = json_lines(subprocess.run([paths["probe_costs"]], cwd=ROOT, capture_output=True, text=True).stdout)
     scaling, user_prog = [], {}
@@ -293,6 +327,8 @@ def main():
             if w == "W4":
                 e[f"{name}_invariance_passed"] = r["passed"] if r else None
             e[f"{name}_steps"] = r["steps"] if r else None
+            if name in unsupported[w]:
+                e[f"{name}_unsupported"] = unsupported[w][name]
         e["target_met"] = target_met(w, e)
         results[w] = e
     floor_us = statistics.median(floor_runs)
@@ -309,6 +345,11 @@ def main():
     results["model_tu_compile_s"] = tu_s
     results["model_tu_compile_runs_s"] = tu_runs
     results["model_tu_compile_command"] = tu_cmd
+    results["sequence_example_compile_s"] = seq["s"]
+    results["sequence_example_compile_cpu_s"] = seq["cpu_s"]
+    results["sequence_example_compile_peak_mb"] = seq["peak_mb"]
+    results["sequence_example_compile_runs_s"] = seq["runs_s"]
+    results["sequence_example_compile_command"] = seq["command"]
     results["user_program_compile_s"] = user_prog.get("user_program_compile_s")
     results["user_program_compile_cpu_s"] = user_prog.get("user_program_compile_cpu_s")
     results["compile_scaling"] = scaling
@@ -333,18 +374,21 @@ def main():
         met = e["target_met"]
         goal = f"<= {fmt_us(TARGETS[w], w)}" if w in TARGETS else RELATIVE_TARGETS[w]
         rows.append((w, fmt_us(e["nnprobe"], w), fmt_us(e["torch"], w), fmt_us(e["libtorch"], w),
-                     fmt_us(e["dlib"], w), ratio(e["torch"], e["nnprobe"]), ratio(e["libtorch"], e["nnprobe"]),
+                     "n/a" if "dlib_unsupported" in e else fmt_us(e["dlib"], w), ratio(e["torch"], e["nnprobe"]), ratio(e["libtorch"], e["nnprobe"]),
                      ratio(e["dlib"], e["nnprobe"]), f"{goal} {'met' if met else 'MISSED'}"))
     rows.append(("suite process", f"{suite_ms:.1f} ms", "", "", "", "", "", "",
                  f"<= {SUITE_TARGET_MS:g} ms {'met' if suite_ms <= SUITE_TARGET_MS else 'MISSED'}"))
     rows.append(("model TU compile", f"{tu_s:.2f} s", "", "", "", "", "", "",
                  f"<= {COMPILE_TARGET_S:g} s {'met' if tu_s <= COMPILE_TARGET_S else 'MISSED'}"))
+    if seq["s"] is not None:
+        rows.append(("sequence example compile", f"{seq['s']:.2f} s ({seq['cpu_s']:.2f} s CPU), {seq['peak_mb']:.0f} MB",
+                     "", "", "", "", "", "", ""))
     rows.append(("W3 peak RSS", f"{rss.get('nnprobe') or 0:,} KB",
                  *(f"{rss[p]:,} KB" if rss.get(p) else "-" for p in ("torch", "libtorch", "dlib")),
                  "", "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     say("")
-    say(f"medians of {a.reps} interleaved runs, one core (W1-W3, W5, W6 per step, W4 per probe)")
+    say(f"medians of {a.reps} interleaved runs, one core (W1-W3, W5-W7 per step, W4 per probe)")
     for i, r in enumerate(rows):
         say("| " + " | ".join(c.ljust(widths[k]) for k, c in enumerate(r)) + " |")
         if i == 0:
@@ -358,6 +402,9 @@ def main():
             if e[name] is not None:
                 extra = "" if w != "W4" else (", invariance " + ("pass" if e[f"{name}_invariance_passed"] else "FAIL"))
                 parts.append(f"{name} {e[f'{name}_final_loss']:.6g} / {100 * e[f'{name}_accuracy']:.1f}%{extra}")
+        for name in IMPLS:
+            if f"{name}_unsupported" in e:
+                parts.append(f"{name}: {e[f'{name}_unsupported']}")
         say(f"  {w} ({e['nnprobe_steps']} {'probes' if w == 'W4' else 'steps'}): " + "; ".join(parts))
     for c in results["recording_overhead"]:
         say(f"recording overhead, {c['model']}: {c['plain_step_us']:.2f} us plain, "

@@ -104,6 +104,100 @@ class CnnCase:
         return m
 
 
+class SeqCase:
+    """W7: the sequence classifier. Token ids -> Embedding (padding_idx 0) + the sinusoidal table
+    -> MultiheadAttention (key_padding_mask) + residual -> LayerNorm -> Linear + ReLU per position
+    -> mean over each sample's real positions -> Linear. The batches are nnprobe's, in its step
+    order, each padded to its own longest sample; built before the clock starts."""
+
+    def __init__(self, d, f):
+        self.rows, self.max_len, self.width = int(f["rows"]), int(f["max_len"]), int(f["width"])
+        self.vocab, self.heads, self.hidden, self.classes = int(f["vocab"]), int(f["heads"]), int(f["hidden"]), int(f["classes"])
+        batch, count = int(f["batch"]), int(f["batches"])
+        tokens = raw(os.path.join(d, f["tokens"]), torch.int32, (self.rows, self.max_len)).long()
+        lengths = raw(os.path.join(d, f["lengths"]), torch.int32, (self.rows,)).long()
+        y = raw(os.path.join(d, f["y"]), torch.int32, (self.rows,)).long()
+        order = raw(os.path.join(d, f["order"]), torch.int32, (count, batch)).long()
+        self.pe = raw(os.path.join(d, f["pe"]), torch.float32, (self.max_len, self.width))
+        w, h, c = self.width, self.hidden, self.classes
+        shapes = [(self.vocab, w), (w, 3 * w), (3 * w,), (w, w), (w,), (w,), (w,), (w, h), (h,), (h, c), (c,)]
+        if int(f["params"]) != len(shapes):
+            raise SystemExit("torch_bench: W7 exports %s parameters, expected %d" % (f["params"], len(shapes)))
+        self.params = [raw(os.path.join(d, f["p%d" % k]), torch.float32, s) for k, s in enumerate(shapes)]
+        self.batches = []
+        for b in range(count):
+            idx = order[b]
+            n = lengths[idx]
+            length = int(n.max())
+            pad = torch.arange(length)[None, :] >= n[:, None]  # True where padded, as key_padding_mask
+            keep = (~pad).unsqueeze(-1).float()
+            self.batches.append((tokens[idx, :length].contiguous(), pad, keep, n[:, None].float(), y[idx]))
+
+    def model(self):
+        return SeqModel(self)
+
+
+class SeqModel(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        nn = torch.nn
+        self.emb = nn.Embedding(c.vocab, c.width, padding_idx=0)
+        self.att = nn.MultiheadAttention(c.width, c.heads, batch_first=True)
+        self.norm = nn.LayerNorm(c.width)
+        self.dense = nn.Linear(c.width, c.hidden)
+        self.head = nn.Linear(c.hidden, c.classes)
+        self.register_buffer("pe", c.pe.clone())
+        p = c.params
+        with torch.no_grad():  # nnprobe stores (in x out); torch (out x in)
+            self.emb.weight.copy_(p[0])
+            self.att.in_proj_weight.copy_(p[1].t())
+            self.att.in_proj_bias.copy_(p[2])
+            self.att.out_proj.weight.copy_(p[3].t())
+            self.att.out_proj.bias.copy_(p[4])
+            self.norm.weight.copy_(p[5])
+            self.norm.bias.copy_(p[6])
+            self.dense.weight.copy_(p[7].t())
+            self.dense.bias.copy_(p[8])
+            self.head.weight.copy_(p[9].t())
+            self.head.bias.copy_(p[10])
+
+    def forward(self, tokens, pad, keep, lengths):
+        x = self.emb(tokens) + self.pe[:tokens.shape[1]]
+        a, _ = self.att(x, x, x, key_padding_mask=pad, need_weights=False)
+        h = F.relu(self.dense(self.norm(x + a)))
+        return self.head((h * keep).sum(1) / lengths)
+
+
+def time_sequences(wid, c, f, steps, runs):
+    lr = float(f["lr"])
+    res = {"workload": wid, "unit": "us/step", "runs_us": [], "steps": steps}
+
+    def one_run(n):
+        m = c.model()
+        opt = optimiser(f["opt"], m.parameters(), lr)
+        t0 = time.perf_counter()
+        for k in range(n):
+            tokens, pad, keep, lengths, y = c.batches[k % len(c.batches)]
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(m(tokens, pad, keep, lengths), y)
+            loss.backward()
+            opt.step()
+            loss = loss.item()
+        t1 = time.perf_counter()
+        return m, loss, (t1 - t0) * 1e6 / n
+
+    one_run(min(steps, 20))  # warm-up
+    for _ in range(runs):
+        m, loss, us = one_run(steps)
+        res["runs_us"].append(us)
+        res["final_loss"] = loss
+        m.eval()
+        with torch.no_grad():
+            hit = sum((m(t, p, k, n).argmax(1) == y).sum().item() for t, p, k, n, y in c.batches)
+        res["accuracy"] = hit / sum(len(b[4]) for b in c.batches)
+    return res
+
+
 def optimiser(name, params, lr):
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
@@ -278,6 +372,9 @@ def main():
         if wanted(wid) and wid in man:
             f = man[wid]
             emit(time_training(wid, CnnCase(a.data, f), f, steps(f), runs))
+    if wanted("W7") and "W7" in man:
+        f = man["W7"]
+        emit(time_sequences("W7", SeqCase(a.data, f), f, steps(f), runs))
 
 
 if __name__ == "__main__":

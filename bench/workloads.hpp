@@ -27,6 +27,16 @@ inline constexpr auto w5_net = nnp::input<1, 8, 8> | nnp::conv2d<8, 3, nnp::same
                                nnp::global_avg_pool | nnp::dense<10>;
 inline constexpr auto w6_net = nnp::input<3, 32, 32> | nnp::conv2d<32, 3> | nnp::relu | nnp::max_pool2d<2> |
                                nnp::conv2d<64, 3> | nnp::relu | nnp::global_avg_pool | nnp::dense<10>;
+// W7: the sequence classifier of examples/sequence_classifier.cpp: token ids -> embedding +
+// sinusoidal positions -> self-attention (4 heads, key padding mask) + residual -> layer norm
+// -> dense 32 + relu per position -> masked mean over the real positions -> dense 2.
+inline constexpr std::size_t w7_vocab = 32, w7_max_len = 16, w7_width = 32, w7_heads = 4;
+inline constexpr std::size_t w7_min_len = 4, w7_samples = 512, w7_batch = 32;
+inline constexpr auto w7_net = nnp::token_input<w7_max_len> | nnp::embedding<w7_vocab, w7_width> |
+                               nnp::positional_encoding | nnp::named<"x"> | nnp::self_attention<w7_heads> |
+                               nnp::add<"x"> | nnp::layer_norm | nnp::dense<32> | nnp::relu |
+                               nnp::masked_mean_pool | nnp::dense<2>;
+using w7_ds = nnp::token_dataset<w7_vocab, w7_max_len, 2>;
 
 // What every implementation must do for one workload.
 struct workload {
@@ -48,6 +58,7 @@ inline constexpr workload workloads[] = {
     {"W4", 40, 1, 7, "adam", 1e-2},
     {"W5", 500, 20, 3, "adam", 1e-3},
     {"W6", 40, 3, 13, "sgd", 1e-2},
+    {"W7", 200, 20, 3, "adam", 2e-3},
 };
 inline constexpr std::size_t w4_train_steps = 20;
 
@@ -99,5 +110,15 @@ inline digit_images_ds w5_data(const std::string& data_dir) {
 
 // W6: 32 synthetic 3 x 32 x 32 images.
 inline synth_images_ds w6_data() { return class_centroids<synth_images_ds>(32, 3 * 32 * 32, 2025); }
+
+// W7: 512 samples of the built-in order task (lengths 4 to 16), cut into 16 seeded batches of
+// 32, each padded to its own longest sample; step k trains on batch k mod 16.
+inline w7_ds w7_data() { return nnp::order_task<w7_vocab, w7_max_len>(w7_samples, nnp::seed{2027}, w7_min_len); }
+inline std::vector<nnp::sequence_batch<float>> w7_batches(const w7_ds& d) {
+    std::vector<nnp::sequence_batch<float>> out;
+    for (const auto& rows : nnp::sequence_batch_order(d.size(), w7_batch, nnp::seed{2028}))
+        out.push_back(nnp::pad_batch<float>(d, rows));
+    return out;
+}
 
 }  // namespace bench

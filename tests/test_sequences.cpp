@@ -15,9 +15,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -211,6 +214,113 @@ TEST_CASE("gradients of the sequence layers, in double, with masks of several le
         require_pass(nnp::check_layer_gradient<nnp::self_attention_t<1>, seq>(nnp::self_attention<1>, o));
         require_pass(nnp::check_layer_gradient<nnp::masked_mean_pool_t, seq>(nnp::masked_mean_pool, o));
     }
+}
+
+// Self-attention's per-head loops written plainly, one scalar at a time: what the vectorised
+// kernels (src/attention.cpp) must reproduce bit for bit.
+template <class T>
+void plain_attention(const nnp::detail::attention_dims& d, const std::vector<T>& qkv, std::vector<T>& att,
+                     std::vector<T>& heads, const std::vector<T>& dheads, std::vector<T>& dqkv) {
+    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len;
+    const T scale = T(1) / std::sqrt(static_cast<T>(dh));
+    auto keys_for = [&](std::size_t i, std::size_t real) { return d.causal ? std::min(real, i + 1) : real; };
+    for (std::size_t b = 0; b < d.rows; ++b)
+        for (std::size_t h = 0; h < H; ++h) {
+            T* a = att.data() + (b * H + h) * len * len;
+            for (std::size_t i = 0; i < len; ++i) {
+                const T* q = qkv.data() + (b * len + i) * 3 * D + h * dh;
+                const std::size_t keys = keys_for(i, d.lengths[b]);
+                T top = -std::numeric_limits<T>::infinity();
+                for (std::size_t j = 0; j < keys; ++j) {
+                    const T* k = qkv.data() + (b * len + j) * 3 * D + D + h * dh;
+                    T s = 0;
+                    for (std::size_t e = 0; e < dh; ++e) s += q[e] * k[e];
+                    a[i * len + j] = s * scale;
+                    top = std::max(top, a[i * len + j]);
+                }
+                T sum = 0;
+                for (std::size_t j = 0; j < keys; ++j) sum += (a[i * len + j] = std::exp(a[i * len + j] - top));
+                for (std::size_t j = 0; j < keys; ++j) a[i * len + j] /= sum;
+                for (std::size_t j = keys; j < len; ++j) a[i * len + j] = T(0);
+                T* o = heads.data() + (b * len + i) * D + h * dh;
+                std::fill(o, o + dh, T(0));
+                for (std::size_t j = 0; j < keys; ++j) {
+                    const T* v = qkv.data() + (b * len + j) * 3 * D + 2 * D + h * dh;
+                    for (std::size_t e = 0; e < dh; ++e) o[e] += a[i * len + j] * v[e];
+                }
+            }
+        }
+    std::vector<T> da(len);
+    for (std::size_t b = 0; b < d.rows; ++b)
+        for (std::size_t h = 0; h < H; ++h) {
+            const T* a = att.data() + (b * H + h) * len * len;
+            for (std::size_t i = 0; i < len; ++i) {
+                const std::size_t keys = keys_for(i, d.lengths[b]);
+                const T* d_o = dheads.data() + (b * len + i) * D + h * dh;
+                T dot = 0;
+                for (std::size_t j = 0; j < keys; ++j) {
+                    const std::size_t vj = (b * len + j) * 3 * D + 2 * D + h * dh;
+                    T s = 0;
+                    for (std::size_t e = 0; e < dh; ++e) {
+                        s += d_o[e] * qkv[vj + e];
+                        dqkv[vj + e] += a[i * len + j] * d_o[e];
+                    }
+                    da[j] = s;
+                    dot += a[i * len + j] * s;
+                }
+                const std::size_t qi = (b * len + i) * 3 * D + h * dh;
+                for (std::size_t j = 0; j < keys; ++j) {
+                    const T ds = a[i * len + j] * (da[j] - dot) * scale;
+                    const std::size_t kj = (b * len + j) * 3 * D + D + h * dh;
+                    for (std::size_t e = 0; e < dh; ++e) {
+                        dqkv[qi + e] += ds * qkv[kj + e];
+                        dqkv[kj + e] += ds * qkv[qi + e];
+                    }
+                }
+            }
+        }
+}
+
+template <class T>
+void check_attention_kernels_match_plain_loops() {
+    struct shape_case {
+        std::size_t len, width, heads;
+        std::vector<std::size_t> lengths;
+    };
+    // Head widths 8 (whole vectors), 3 and 5 (a tail only, or vectors and a tail), 16; a batch
+    // with extra padding; one sample of length 1.
+    const shape_case cases[] = {{16, 32, 4, {16, 9, 4, 1}}, {7, 12, 4, {7, 2, 5}},
+                                {11, 10, 2, {3, 11, 6}},     {5, 16, 1, {2, 4}},
+                                {21, 24, 3, {21, 17}}};
+    nnp::rng r(nnp::seed{17});
+    for (const auto& c : cases)
+        for (const bool causal : {false, true}) {
+            CAPTURE(c.len);
+            CAPTURE(c.width);
+            CAPTURE(causal);
+            const nnp::detail::attention_dims d{c.lengths.size(), c.len, c.width, c.heads, causal, c.lengths.data()};
+            const std::size_t n = d.rows * c.len;
+            std::vector<T> qkv(n * 3 * c.width), dheads(n * c.width);
+            for (auto& v : qkv) v = static_cast<T>(2 * r.normal());
+            for (auto& v : dheads) v = static_cast<T>(r.normal());
+            std::vector<T> att(d.rows * c.heads * c.len * c.len, T(7)), heads(n * c.width, T(7)),
+                dqkv(n * 3 * c.width, T(0));
+            auto att_ref = att, heads_ref = heads, dqkv_ref = dqkv;
+            nnp::detail::attention_forward(d, qkv.data(), att.data(), heads.data());
+            nnp::detail::attention_backward(d, qkv.data(), att.data(), dheads.data(), dqkv.data());
+            plain_attention(d, qkv, att_ref, heads_ref, dheads, dqkv_ref);
+            auto same_bits = [](const std::vector<T>& x, const std::vector<T>& y) {
+                return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
+            };
+            CHECK(same_bits(att, att_ref));
+            CHECK(same_bits(heads, heads_ref));
+            CHECK(same_bits(dqkv, dqkv_ref));
+        }
+}
+
+TEST_CASE("self-attention's kernels give the plain loops' bits, float and double, masked and causal") {
+    check_attention_kernels_match_plain_loops<float>();
+    check_attention_kernels_match_plain_loops<double>();
 }
 
 TEST_CASE("masked pooling ignores the padded positions; the plain mean does not") {

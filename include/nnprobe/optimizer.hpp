@@ -15,6 +15,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "model.hpp"
+#include "optimizer_kernels.hpp"
 
 namespace nnp {
 
@@ -112,6 +113,10 @@ void adam_update(const param_ref<T>& p, T* m, T* v, const adam_coefficients& k, 
     // 1.3e-5 off 0.001, and the bias corrections, in double, would not cancel that.
     const T b1 = T(k.b1), b2 = T(k.b2), c1 = T(1.0 - k.b1), c2 = T(1.0 - k.b2);
     const T step = T(k.step), eps = T(k.eps_hat), decay = T(k.decay);
+    if constexpr (!Measure && std::is_same_v<T, float>) {
+        if (!p.trainable) return;
+        if (adam_update_wide(p.value, p.grad, m, v, p.size, b1, b2, c1, c2, step, eps, decay)) return;
+    }
     const std::size_t n = p.size;
     T* w = p.value;
     const T* g = p.grad;

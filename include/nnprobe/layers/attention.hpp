@@ -7,8 +7,7 @@
 // Q, K, V = x Wq + bq, x Wk + bk, x Wv + bv (stored together, D x 3D); each head takes D /
 // Heads features; y = concat(heads) Wo + bo. Padded keys get no weight; padded queries are
 // computed too (as PyTorch does) and are left to the masked layers after.
-#include <cmath>
-#include <limits>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "../layer.hpp"
 #include "../sequence.hpp"
 #include "../tensor.hpp"
+#include "attention_kernels.hpp"
 #include "masked_pooling.hpp"
 
 namespace nnp {
@@ -64,9 +64,18 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             f("out_weight", wo, dwo);
             f("out_bias", bo, dbo);
         }
-        // Keys query i may attend to: the sample's real positions, and <= i when causal.
-        static std::size_t keys_for(std::size_t i, std::size_t real) {
-            return Causal ? std::min(real, i + 1) : real;
+        static void add_bias(T* y, const T* bias, std::size_t n, std::size_t cols) {
+            for (std::size_t p = 0; p < n; ++p, y += cols)
+                for (std::size_t j = 0; j < cols; ++j) y[j] += bias[j];
+        }
+        // out[j] = sum over the rows of x[p][j], in order of p.
+        static void sum_rows(const T* x, std::size_t n, std::size_t cols, T* out) {
+            std::fill(out, out + cols, T(0));
+            for (std::size_t p = 0; p < n; ++p, x += cols)
+                for (std::size_t j = 0; j < cols; ++j) out[j] += x[j];
+        }
+        detail::attention_dims dims(const padding_mask& m) const {
+            return {rows, len, D, H, Causal, m.lengths().data()};
         }
 
         void forward(const matrix<T>& x, matrix<T>& y, context& ctx) {
@@ -78,38 +87,10 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             att.resize(rows * H * len * len);
             heads.resize(n * D);
             detail::gemm(false, false, n, 3 * D, D, x.data(), wqkv.data(), qkv.data());
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < 3 * D; ++j) qkv[p * 3 * D + j] += bqkv(j);
-            const T scale = T(1) / std::sqrt(static_cast<T>(dh));
-            for (std::size_t b = 0; b < rows; ++b)
-                for (std::size_t h = 0; h < H; ++h) {
-                    T* a = att.data() + (b * H + h) * len * len;
-                    for (std::size_t i = 0; i < len; ++i) {
-                        const T* q = qkv.data() + (b * len + i) * 3 * D + h * dh;
-                        const std::size_t keys = keys_for(i, m.length_of(b));
-                        T top = -std::numeric_limits<T>::infinity();
-                        for (std::size_t j = 0; j < keys; ++j) {
-                            const T* k = qkv.data() + (b * len + j) * 3 * D + D + h * dh;
-                            T s = 0;
-                            for (std::size_t e = 0; e < dh; ++e) s += q[e] * k[e];
-                            a[i * len + j] = s * scale;
-                            top = std::max(top, a[i * len + j]);
-                        }
-                        T sum = 0;
-                        for (std::size_t j = 0; j < keys; ++j) sum += (a[i * len + j] = std::exp(a[i * len + j] - top));
-                        for (std::size_t j = 0; j < keys; ++j) a[i * len + j] /= sum;
-                        for (std::size_t j = keys; j < len; ++j) a[i * len + j] = T(0);
-                        T* o = heads.data() + (b * len + i) * D + h * dh;
-                        std::fill(o, o + dh, T(0));
-                        for (std::size_t j = 0; j < keys; ++j) {
-                            const T* v = qkv.data() + (b * len + j) * 3 * D + 2 * D + h * dh;
-                            for (std::size_t e = 0; e < dh; ++e) o[e] += a[i * len + j] * v[e];
-                        }
-                    }
-                }
+            add_bias(qkv.data(), bqkv.data(), n, 3 * D);
+            detail::attention_forward(dims(m), qkv.data(), att.data(), heads.data());
             detail::gemm(false, false, n, D, D, heads.data(), wo.data(), y.data());
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < D; ++j) y.data()[p * D + j] += bo(j);
+            add_bias(y.data(), bo.data(), n, D);
         }
 
         void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
@@ -119,44 +100,11 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             dheads.resize(n * D);
             dqkv.assign(n * 3 * D, T(0));
             detail::gemm(true, false, D, D, n, heads.data(), dy.data(), dwo.data());
-            dbo.fill(T(0));
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < D; ++j) dbo(j) += dy.data()[p * D + j];
+            sum_rows(dy.data(), n, D, dbo.data());
             detail::gemm(false, true, n, D, D, dy.data(), wo.data(), dheads.data());
-            const T scale = T(1) / std::sqrt(static_cast<T>(dh));
-            std::vector<T> da(len);
-            for (std::size_t b = 0; b < rows; ++b)
-                for (std::size_t h = 0; h < H; ++h) {
-                    const T* a = att.data() + (b * H + h) * len * len;
-                    for (std::size_t i = 0; i < len; ++i) {
-                        const std::size_t keys = keys_for(i, m.length_of(b));
-                        const T* d_o = dheads.data() + (b * len + i) * D + h * dh;
-                        T dot = 0;  // sum_j a_ij da_ij
-                        for (std::size_t j = 0; j < keys; ++j) {
-                            const std::size_t vj = (b * len + j) * 3 * D + 2 * D + h * dh;
-                            T s = 0;
-                            for (std::size_t e = 0; e < dh; ++e) {
-                                s += d_o[e] * qkv[vj + e];
-                                dqkv[vj + e] += a[i * len + j] * d_o[e];
-                            }
-                            da[j] = s;
-                            dot += a[i * len + j] * s;
-                        }
-                        const std::size_t qi = (b * len + i) * 3 * D + h * dh;
-                        for (std::size_t j = 0; j < keys; ++j) {
-                            const T ds = a[i * len + j] * (da[j] - dot) * scale;
-                            const std::size_t kj = (b * len + j) * 3 * D + D + h * dh;
-                            for (std::size_t e = 0; e < dh; ++e) {
-                                dqkv[qi + e] += ds * qkv[kj + e];
-                                dqkv[kj + e] += ds * qkv[qi + e];
-                            }
-                        }
-                    }
-                }
+            detail::attention_backward(dims(m), qkv.data(), att.data(), dheads.data(), dqkv.data());
             detail::gemm(true, false, D, 3 * D, n, x.data(), dqkv.data(), dwqkv.data());
-            dbqkv.fill(T(0));
-            for (std::size_t p = 0; p < n; ++p)
-                for (std::size_t j = 0; j < 3 * D; ++j) dbqkv(j) += dqkv[p * 3 * D + j];
+            sum_rows(dqkv.data(), n, 3 * D, dbqkv.data());
             if (dx) detail::gemm(false, true, n, D, 3 * D, dqkv.data(), wqkv.data(), dx->data());
         }
     };

@@ -8,6 +8,7 @@
 //                         it is a compile error (C8) unless the sequence is marked padding_ok
 //   padding_ok            the explicit opt-out of C8: every sample of a batch is as long as
 //                         the batch, or counting the padding is intended
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -70,9 +71,9 @@ struct masked_mean_pool_t : detail::sequence_pool_base<masked_mean_pool_t> {
                 const T* pd = dy.data() + r * D;
                 T* px = dx->data() + r * len * D;
                 const std::size_t n = m.length_of(r);
-                for (std::size_t t = 0; t < len; ++t)
-                    for (std::size_t j = 0; j < D; ++j)
-                        px[t * D + j] = t < n ? pd[j] / static_cast<T>(n) : T(0);
+                for (std::size_t j = 0; j < D; ++j) px[j] = pd[j] / static_cast<T>(n);
+                for (std::size_t t = 1; t < n; ++t) std::copy(px, px + D, px + t * D);
+                std::fill(px + n * D, px + len * D, T(0));
             }
         }
     };
