@@ -321,6 +321,11 @@ constexpr std::size_t short_vocabulary(std::index_sequence<I...>) {
     (one(std::integral_constant<std::size_t, I>{}), ...);
     return found;
 }
+template <class G, class F>
+constexpr std::size_t embedding_short_of_data() {
+    if constexpr (is_tokens<F>) return short_vocabulary<G, F::vocabulary>(std::make_index_sequence<G::size - 1>{});
+    else return npos;
+}
 template <class Loss, class Labels>
 struct loss_does_not_fit_the_labels {
     static constexpr bool value = false;
@@ -480,10 +485,8 @@ constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
                       "nnprobe: C6: token data of tokens<Vocab, MaxLen> needs a network that starts with "
                       "token_input<MaxLen>, the same MaxLen (node 0)");
         return invalid_pipeline{};
-    } else if constexpr (detail::is_tokens<F> &&
-                         detail::short_vocabulary<G, F::vocabulary>(std::make_index_sequence<G::size - 1>{}) !=
-                             detail::npos) {
-        constexpr std::size_t e = detail::short_vocabulary<G, F::vocabulary>(std::make_index_sequence<G::size - 1>{});
+    } else if constexpr (detail::embedding_short_of_data<G, F>() != detail::npos) {
+        constexpr std::size_t e = detail::embedding_short_of_data<G, F>();
         static_assert(detail::data_vocabulary_exceeds_embedding<F, detail::node_ref<e, detail::layer_at<G, e>>>::value,
                       "nnprobe: C6: the data's token ids do not fit the embedding's table: its "
                       "vocabulary is smaller than the data's (ids up to Vocab - 1 of tokens<Vocab, MaxLen>)");
