@@ -1,7 +1,9 @@
 // Your own pipeline stages, plugged into a pipeline and probed as written: a batcher that
 // deals class-balanced mini-batches and a transform that clips outliers. (The
 // third kind of stage, output gathering, maps output rows back to samples: `.gathered(g)`
-// with g(rows, order); the default, nnp::in_order, is the identity.)
+// with g(rows, order), or g(row_sample, order) to see which sample each row holds; the
+// default, nnp::in_order, is the identity; nnp::sample_order undoes a batcher that reorders
+// the rows of its batches, as length_buckets does on token data.)
 #include <algorithm>
 #include <cstdio>
 #include <nnprobe/probes.hpp>

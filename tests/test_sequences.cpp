@@ -10,6 +10,8 @@
 #include <nnprobe/layers/normalisation.hpp>
 #include <nnprobe/layers/softmax.hpp>
 #include <nnprobe/model.hpp>
+#include <nnprobe/probes.hpp>
+#include <nnprobe/probes/doctest.hpp>
 #include <nnprobe/token_data.hpp>
 
 #include <algorithm>
@@ -516,4 +518,176 @@ TEST_CASE("dropout on a sequence: elementwise in training, the identity in evalu
     CHECK(zeros < 56);
     m.forward(x, mask, nnp::mode::eval);
     for (std::size_t i = 0; i < emb.size(); ++i) CHECK(m.output(2).data()[i] == m.output(1).data()[i]);
+}
+
+// ---- sequence models in nnp::pipeline: the whole probe suite on them ---------------------
+
+namespace {
+
+using namespace nnp;
+
+// The example's classifier, smaller for the tests' speed: vocabulary 16, up to 10 tokens.
+constexpr std::size_t test_vocab = 16, test_len = 10;
+constexpr auto small_classifier = token_input<test_len> | embedding<test_vocab, 16> | positional_encoding |
+                                  named<"x"> | self_attention<2> | add<"x"> | layer_norm | dense<16> | relu |
+                                  masked_mean_pool | dense<2>;
+using order_data = data_spec<tokens<test_vocab, test_len>, classes<2>>;
+const auto sequence_pipe = pipeline(order_data{}, small_classifier, softmax_cross_entropy, adam{.lr = 1e-2});
+const auto padded_minibatch_pipe = sequence_pipe.batches(shuffled_batches{.size = 8});
+const auto bucketed_pipe = sequence_pipe.batches(length_buckets{.size = 8, .pool = 3}).gathered(sample_order);
+// The bug: the rows of each batch sorted by length, the outputs never put back.
+const auto ungathered_pipe = sequence_pipe.batches(length_buckets{.size = 8, .pool = 3});
+
+const token_dataset<test_vocab, test_len, 2>& order_samples() {
+    static const auto d = order_task<test_vocab, test_len>(80, seed{11}, 2);
+    return d;
+}
+
+// A user's length-bucketing batcher: the library's, under another name.
+struct my_buckets {
+    template <class DS>
+    void operator()(const DS& ds, std::size_t step, seed s, batch_of<DS>& out) const {
+        length_buckets{.size = 8, .pool = 3}(ds, step, s, out);
+    }
+};
+
+// The check expected to fail, and what its explanation must say.
+void expect_failed(const verdict& v, const char* check, std::initializer_list<const char*> says) {
+    CHECK_MESSAGE(!v.passed, v.explanation);
+    CHECK(v.check == check);
+    for (const char* s : says) CHECK_MESSAGE(v.explanation.find(s) != std::string::npos, v.explanation);
+}
+
+}  // namespace
+
+// C6 on token data, as the types state it: the data's dataset type, the network's first node.
+static_assert(std::is_same_v<order_data::dataset_type, token_dataset<test_vocab, test_len, 2>>);
+static_assert(detail::short_vocabulary<decltype(small_classifier), 17>(std::make_index_sequence<9>{}) == 1);
+static_assert(detail::short_vocabulary<decltype(small_classifier), 16>(std::make_index_sequence<9>{}) == detail::npos);
+
+NNP_PROBE_SUITE("sequence-classifier", sequence_pipe, order_samples())
+
+TEST_CASE("token batches: full batches and shuffled mini-batches are padded to their own longest sample") {
+    token_dataset<10, 6, 2> ds;
+    ds.tokens = {{3, 4}, {5, 6, 7, 8}, {9}, {3, 3, 3}};
+    ds.labels = {0, 1, 1, 0};
+    batch_of<token_dataset<10, 6, 2>> b;
+    full_batch(ds, 0, seed{1}, b);
+    CHECK(b.ids.shape()[0] == 4);
+    CHECK(b.ids.shape()[1] == 4);  // the longest sample, not MaxLen
+    CHECK(b.mask.lengths() == std::vector<std::size_t>{2, 4, 1, 3});
+    CHECK(b.y == std::vector<int>{0, 1, 1, 0});
+    CHECK(b.row_sample == std::vector<std::size_t>{0, 1, 2, 3});
+    CHECK(b.ids(2, 0) == 9);
+    CHECK(b.ids(2, 1) == 0);  // padding id
+    const shuffled_batches two{.size = 2};
+    for (std::size_t step = 0; step < 4; ++step) {
+        batch_of<token_dataset<10, 6, 2>> m, again;
+        two(ds, step, seed{3}, m);
+        two(ds, step, seed{3}, again);  // a pure function of (data, step, seed)
+        CHECK(m.ids == again.ids);
+        REQUIRE(m.rows() == 2);
+        CHECK(m.mask.length() == std::max(m.mask.length_of(0), m.mask.length_of(1)));
+        CHECK(m.ids.shape()[1] == m.mask.length());
+        for (std::size_t r = 0; r < 2; ++r) {
+            // Each row is one sample of the data set with its own label.
+            bool found = false;
+            for (std::size_t i = 0; i < ds.size(); ++i) {
+                if (ds.tokens[i].size() != m.mask.length_of(r) || ds.labels[i] != m.y[r]) continue;
+                bool same = true;
+                for (std::size_t t = 0; t < ds.tokens[i].size(); ++t) same = same && m.ids(r, t) == float(ds.tokens[i][t]);
+                found = found || same;
+            }
+            CHECK(found);
+        }
+    }
+    ds.labels[1] = 2;  // a hand-built data set that disagrees with its type
+    CHECK_THROWS_WITH_AS(detail::check_consistent(ds), doctest::Contains("sample 1 has label 2, out of range [0, 2)"),
+                         data_error);
+    ds.labels[1] = 1;
+    ds.tokens[3] = {3, 0};
+    CHECK_THROWS_WITH_AS(detail::check_consistent(ds), doctest::Contains("sample 3 position 1 holds id 0"), data_error);
+}
+
+TEST_CASE("length_buckets: batches of similar lengths, rows sorted longest first, sample_order puts them back") {
+    const auto& ds = order_samples();
+    const length_buckets buckets{.size = 8, .pool = 3};
+    std::size_t padding_buckets = 0, padding_shuffled = 0;
+    std::vector<std::size_t> seen(ds.size(), 0);
+    const std::size_t per_epoch = ds.size() / 8;
+    for (std::size_t step = 0; step < 3 * per_epoch; ++step) {
+        batch_of<token_dataset<test_vocab, test_len, 2>> b, again, mini;
+        buckets(ds, step, seed{5}, b);
+        buckets(ds, step, seed{5}, again);
+        CHECK(b.ids == again.ids);  // a pure function of (data, step, seed)
+        CHECK(b.row_sample == again.row_sample);
+        REQUIRE(b.rows() == 8);
+        for (std::size_t r = 1; r < 8; ++r) CHECK(b.mask.length_of(r - 1) >= b.mask.length_of(r));
+        std::vector<std::size_t> order;
+        sample_order(b.row_sample, order);
+        // Output row order[i] holds sample i: its ids belong to a sample with label y[i].
+        for (std::size_t i = 0; i < 8; ++i) {
+            const std::size_t r = order[i];
+            CHECK(b.row_sample[r] == i);
+            bool found = false;
+            for (std::size_t k = 0; k < ds.size(); ++k) {
+                if (ds.tokens[k].size() != b.mask.length_of(r) || ds.labels[k] != b.y[i]) continue;
+                bool same = true;
+                for (std::size_t t = 0; t < ds.tokens[k].size(); ++t) same = same && b.ids(r, t) == float(ds.tokens[k][t]);
+                if (same && step < per_epoch) ++seen[k];
+                found = found || same;
+            }
+            CHECK(found);
+        }
+        shuffled_batches{.size = 8}(ds, step, seed{5}, mini);
+        for (std::size_t r = 0; r < 8; ++r) {
+            padding_buckets += b.mask.length() - b.mask.length_of(r);
+            padding_shuffled += mini.mask.length() - mini.mask.length_of(r);
+        }
+    }
+    // One epoch deals every sample once (the data set divides into batches of 8).
+    for (std::size_t k = 0; k < ds.size(); ++k) CHECK(seen[k] >= 1);
+    CHECK(padding_buckets * 2 < padding_shuffled);  // bucketing: less than half the padding
+    std::vector<std::size_t> order;
+    CHECK_THROWS_WITH_AS(sample_order(std::vector<std::size_t>{0, 0}, order),
+                         doctest::Contains("row 1 holds sample 0"), error);
+}
+
+TEST_CASE("healthy sequence classifier: every check passes for 20 seeds, full batches, padded mini-batches, buckets") {
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        CAPTURE(s);
+        const probe_options o{.run_seed = seed{s}};
+        NNP_CHECK_PROBES(sequence_pipe, order_samples(), o);
+        NNP_CHECK_PROBES(padded_minibatch_pipe, order_samples(), o);
+        NNP_CHECK_PROBES(bucketed_pipe, order_samples(), o);
+    }
+}
+
+TEST_CASE("bucketing without gathering the outputs back is caught, and the gather stage named") {
+    for (std::uint64_t s = 1; s <= 5; ++s) {
+        CAPTURE(s);
+        const probe_options o{.run_seed = seed{s}};
+        const verdict v =
+            blame_stage([](const auto& p, const auto& d, const auto& oo) { return overfits(p, d, oo); },
+                        ungathered_pipe, order_samples(), o);
+        expect_failed(v, "overfits", {"the gather stage is the likely cause", "sample_order"});
+        CHECK(v.stage == "the gather stage `in_order` (the rows of a batch in the samples' order)");
+    }
+    // The same bug in a batcher of the user's own: either stage may be the cause.
+    const auto users = sequence_pipe.batches(my_buckets{});
+    const verdict v = blame_stage([](const auto& p, const auto& d, const auto& oo) { return overfits(p, d, oo); },
+                                  users, order_samples());
+    expect_failed(v, "overfits",
+                  {"passes when the batcher `my_buckets` is replaced by full_batch, or when the gather stage `in_order`",
+                   "one of these stages is the likely cause"});
+    NNP_CHECK(overfits(users.gathered(sample_order), order_samples()));
+}
+
+TEST_CASE("batch_invariance on token data: a mean that counts the padding differs alone and in its batch") {
+    constexpr auto counted = token_input<test_len> | embedding<test_vocab, 16> | dense<16> | relu | padding_ok |
+                             mean_over_positions | dense<2>;
+    const auto p = pipeline(order_data{}, counted, softmax_cross_entropy, adam{.lr = 1e-2});
+    const verdict v = batch_invariance(p, order_samples());
+    expect_failed(v, "batch_invariance", {"differs alone vs in its batch", "node 5 mean_over_positions"});
+    NNP_CHECK(batch_invariance(sequence_pipe, order_samples()));
 }

@@ -194,11 +194,11 @@ namespace detail {
 // `which` is sorted, unique and in range. Each class draws from its own stream forked from
 // the seed, so the samples picked for class c do not depend on which other classes are
 // picked; a last stream interleaves the classes.
-template <class F, std::size_t C>
-dataset<F, classes<C>> stratified_pick(const dataset<F, classes<C>>& ds,
-                                       const std::vector<std::vector<std::size_t>>& rows_of,
-                                       std::size_t per_class, seed s,
-                                       const std::vector<int>& which) {
+// DS: a data set of classes<C> labels (dataset<F, classes<C>>, token_dataset<V, M, C>).
+template <class DS>
+DS stratified_pick(const DS& ds, const std::vector<std::vector<std::size_t>>& rows_of, std::size_t per_class,
+                   seed s, const std::vector<int>& which) {
+    constexpr std::size_t C = DS::labels_type::count;
     for (int c : which) {
         const std::size_t have = rows_of[static_cast<std::size_t>(c)].size();
         if (have < per_class)
@@ -222,12 +222,11 @@ dataset<F, classes<C>> stratified_pick(const dataset<F, classes<C>>& ds,
 }
 
 // The row indices of each class, in data order; rejects labels outside [0, C).
-template <class F, std::size_t C>
-std::vector<std::vector<std::size_t>> rows_by_class(const dataset<F, classes<C>>& ds) {
-    check_consistent(ds);
+template <std::size_t C>
+std::vector<std::vector<std::size_t>> rows_by_class(const std::vector<int>& labels) {
     std::vector<std::vector<std::size_t>> rows_of(C);
-    for (std::size_t i = 0; i < ds.y.size(); ++i) {
-        const int label = ds.y[i];
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const int label = labels[i];
         if (label < 0 || static_cast<std::size_t>(label) >= C)
             throw data_error("sample " + std::to_string(i) + " has label " +
                              std::to_string(label) + ", out of range [0, " + std::to_string(C) +
@@ -239,12 +238,13 @@ std::vector<std::vector<std::size_t>> rows_by_class(const dataset<F, classes<C>>
 
 }  // namespace detail
 
-// `per_class` samples of every class of classes<C>, in a seeded interleaved order.
-template <class F, std::size_t C>
-dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t per_class,
-                                  seed s) {
+namespace detail {
+// `per_class` samples of every class of a consistent data set with labels `labels`.
+template <class DS>
+DS stratified_all(const DS& ds, const std::vector<int>& labels, std::size_t per_class, seed s) {
+    constexpr std::size_t C = DS::labels_type::count;
     if (per_class == 0) throw data_error("stratified: per_class must be at least 1");
-    const auto rows_of = detail::rows_by_class(ds);
+    const auto rows_of = rows_by_class<C>(labels);
     const auto present = std::count_if(rows_of.begin(), rows_of.end(),
                                        [](const auto& rows) { return !rows.empty(); });
     if (present < 2)
@@ -252,7 +252,17 @@ dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t 
                          std::to_string(present));
     std::vector<int> all(C);
     std::iota(all.begin(), all.end(), 0);
-    return detail::stratified_pick(ds, rows_of, per_class, s, all);
+    return stratified_pick(ds, rows_of, per_class, s, all);
+}
+}  // namespace detail
+
+// `per_class` samples of every class of classes<C>, in a seeded interleaved order.
+template <class F, std::size_t C>
+dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t per_class,
+                                  seed s) {
+    if (per_class == 0) throw data_error("stratified: per_class must be at least 1");
+    detail::check_consistent(ds);
+    return detail::stratified_all(ds, ds.y, per_class, s);
 }
 
 // `per_class` samples of each class in `which_classes` only (order of the list is irrelevant).
@@ -272,7 +282,8 @@ dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t 
     if (which_classes.size() < 2)
         throw data_error("a stratified subset needs at least two classes; " +
                          std::to_string(which_classes.size()) + " were given");
-    const auto rows_of = detail::rows_by_class(ds);
+    detail::check_consistent(ds);
+    const auto rows_of = detail::rows_by_class<C>(ds.y);
     return detail::stratified_pick(ds, rows_of, per_class, s, which_classes);
 }
 

@@ -522,10 +522,15 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
     using L = typename N::layer_type;
     constexpr bool merge = is_merge<L>();
     constexpr std::size_t inputs = merge ? N::input_count : 1;
-    constexpr std::size_t out_cols = shape_at<G, I>::size;
     auto impl = m.template layer<I>();  // a copy: the model is left as it was
     const std::string label = m.node(I).label();
     const std::size_t rows = m.rows();
+    const std::size_t out_cols = m.output(I).shape()[1];  // a sequence node: the batch's length
+    // A sequence model's nodes see the mask of its last forward pass; its token ids (node 0)
+    // are not differentiable, so a node reading them has no input gradient to check.
+    const padding_mask* mask = nullptr;
+    if constexpr (model<double, G>::sequential) mask = &m.mask();
+    constexpr bool ids_input = model<double, G>::sequential && !merge && N::inputs[0] == 0;
 
     std::array<matrix<double>, inputs> xs, dxs;
     for (std::size_t k = 0; k < inputs; ++k) {
@@ -534,11 +539,19 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
     }
     matrix<double> y = matrix<double>({rows, out_cols}, 0.0);
     rng gen = rng(lo.random_seed).fork(I);
-    const matrix<double> r = random_matrix(rows, out_cols, gen, 1.0, 0.0);
+    matrix<double> r = random_matrix(rows, out_cols, gen, 1.0, 0.0);
+    // A sequence node's padded positions reach no loss (the masked layers after it ignore
+    // them): projected out, as the loss does. Else the padding id's embedding row, frozen by
+    // design as PyTorch's padding_idx, would show a derivative its backward rightly omits.
+    if constexpr (is_sequence<shape_at<G, I>>) {
+        constexpr std::size_t width = shape_at<G, I>::width;
+        for (std::size_t b = 0; mask && b < rows; ++b)
+            for (std::size_t c = mask->length_of(b) * width; c < out_cols; ++c) r(b, c) = 0.0;
+    }
     const std::uint64_t pass_seed = gen.next_u64();
     auto forward = [&]() -> const matrix<double>& {
         rng pass(pass_seed);  // a stochastic layer draws the same mask every pass
-        context ctx{lo.pass_mode, &pass};
+        context ctx{lo.pass_mode, &pass, mask};
         if constexpr (merge) {
             std::array<const matrix<double>*, inputs> p;
             for (std::size_t k = 0; k < inputs; ++k) p[k] = &xs[k];
@@ -556,9 +569,10 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
         std::size_t size;
     };
     std::vector<tensor> tensors;
-    for (std::size_t k = 0; k < inputs; ++k)
-        tensors.push_back({label + (merge ? fmt::format(" dx{}", k) : std::string(" dx")), xs[k].data(),
-                           dxs[k].data(), xs[k].size()});
+    if constexpr (!ids_input)
+        for (std::size_t k = 0; k < inputs; ++k)
+            tensors.push_back({label + (merge ? fmt::format(" dx{}", k) : std::string(" dx")), xs[k].data(),
+                               dxs[k].data(), xs[k].size()});
     if constexpr (requires { impl.for_each_param([](auto&&...) {}); })
         impl.for_each_param([&](std::string_view name, auto& value, auto& grad) {
             tensors.push_back({label + " " + std::string(name), value.data(), grad.data(), value.size()});
@@ -568,7 +582,7 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
     const matrix<double> y0 = forward();
     {
         rng pass(pass_seed);
-        context ctx{lo.pass_mode, &pass};
+        context ctx{lo.pass_mode, &pass, mask};
         if constexpr (merge) {
             std::array<matrix<double>*, inputs> p;
             for (std::size_t k = 0; k < inputs; ++k) p[k] = &dxs[k];

@@ -7,16 +7,21 @@
 //   auto mine = pipe.batches(my_batcher{}).transform(my_mask{});
 //
 // Stage concepts (documented by example in examples/custom_stages.cpp):
-//   batcher    b(ds, step, run_seed, out) const: fill batch `out` (out.x, out.y) for the given
+//   batcher    b(ds, step, run_seed, out) const: fill batch `out` (out.x, out.y; for token
+//              data the padded ids, mask and labels: token_batches.hpp) for the given
 //              training step; must be a pure function of its arguments.
-//   transform  t(x) const: change a batch's features in place; optional t.fit(ds), called
-//              once per run on the run's training data before the first step.
-//   gather     g(rows, order) const: fill `order` (rows entries) so that the network's output
-//              row order[i] is the prediction for sample i of the batch; the loss, accuracy
-//              and inference see the gathered rows, and gradients flow back through them.
+//   transform  t(x) const: change a batch's input in place (features: nnp::matrix<float>;
+//              token data: nnp::padded_tokens); optional t.fit(ds), called once per run on
+//              the run's training data before the first step.
+//   gather     g(rows, order) const, or g(row_sample, order) const to see which of the batch's
+//              samples each row holds (token batches whose rows a batcher reorders): fill
+//              `order` (one entry per sample) so that the network's output row order[i] is
+//              the prediction for sample i of the batch; the loss, accuracy and inference see
+//              the gathered rows, and gradients flow back through them.
 // The checks that compare the parts (C5, C6) fire in pipeline().
 #include <concepts>
 #include <numeric>
+#include <span>
 #include <tuple>
 #include <type_traits>
 
@@ -25,15 +30,28 @@
 #include "loss.hpp"
 #include "model.hpp"
 #include "optimizer.hpp"
+#include "token_batches.hpp"
 
 namespace nnp {
 
-// The data a pipeline takes, as a type: features shape and label kind.
+namespace detail {
+template <class Features, class Labels>
+struct dataset_for {
+    using type = dataset<Features, Labels>;
+};
+template <std::size_t V, std::size_t M, std::size_t C>
+struct dataset_for<tokens<V, M>, classes<C>> {
+    using type = token_dataset<V, M, C>;
+};
+}  // namespace detail
+
+// The data a pipeline takes, as a type: features shape (or tokens<Vocab, MaxLen>) and label
+// kind.
 template <class Features, class Labels>
 struct data_spec {
     using features_type = Features;
     using labels_type = Labels;
-    using dataset_type = dataset<Features, Labels>;
+    using dataset_type = typename detail::dataset_for<Features, Labels>::type;
 };
 template <class Features, class Labels>
 inline constexpr data_spec<Features, Labels> data{};
@@ -50,17 +68,88 @@ struct batch_of {
     }
 };
 
-// Every sample, in order, every step.
+namespace detail {
+// The batch input seam: what the network is fed for a batch (features; for token data the
+// padded ids with their mask and which sample each row holds), so that the mini-run and the
+// probes handle both kinds of data through one notion.
+template <class DS>
+struct input_kind {
+    using type = matrix<float>;
+};
+template <std::size_t V, std::size_t M, std::size_t C>
+struct input_kind<token_dataset<V, M, C>> {
+    using type = padded_tokens;
+};
+template <class DS>
+using input_type = typename input_kind<DS>::type;
+
+template <class F, class L>
+matrix<float>& batch_input(batch_of<dataset<F, L>>& b) {
+    return b.x;
+}
+template <class F, class L>
+const matrix<float>& batch_input(const batch_of<dataset<F, L>>& b) {
+    return b.x;
+}
+template <std::size_t V, std::size_t M, std::size_t C>
+padded_tokens& batch_input(batch_of<token_dataset<V, M, C>>& b) {
+    return b;
+}
+template <std::size_t V, std::size_t M, std::size_t C>
+const padded_tokens& batch_input(const batch_of<token_dataset<V, M, C>>& b) {
+    return b;
+}
+inline std::size_t input_rows(const matrix<float>& x) { return x.shape()[0]; }
+inline std::size_t input_rows(const padded_tokens& x) { return x.rows(); }
+// What node 0 holds: the features, or the token ids.
+inline const matrix<float>& input_values(const matrix<float>& x) { return x; }
+inline const matrix<float>& input_values(const padded_tokens& x) { return x.ids; }
+// Which sample each row holds; null: the rows are in the samples' order.
+inline const std::vector<std::size_t>* input_row_samples(const matrix<float>&) { return nullptr; }
+inline const std::vector<std::size_t>* input_row_samples(const padded_tokens& x) { return &x.row_sample; }
+
+// The network's input for a whole data set, in order, and for its samples `rows`.
+template <class F, class L>
+const matrix<float>& inputs_of(const dataset<F, L>& ds) {
+    return ds.x;
+}
+template <class F, class L>
+matrix<float> inputs_of(const dataset<F, L>& ds, const std::vector<std::size_t>& rows) {
+    matrix<float> x = float_matrix(rows.size(), F::size);
+    for (std::size_t k = 0; k < rows.size(); ++k)
+        std::copy_n(ds.x.data() + rows[k] * F::size, F::size, x.data() + k * F::size);
+    return x;
+}
+template <class F, class L>
+const auto& labels_of(const dataset<F, L>& ds) {
+    return ds.y;
+}
+// The samples `rows` of a data set of features (sample rows[k] in row k).
+template <class F, class L>
+void fill_batch(const dataset<F, L>& ds, std::span<const std::size_t> rows, batch_of<dataset<F, L>>& out) {
+    out.resize(rows.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) copy_sample(ds, rows[k], out.x, out.y, k);
+}
+}  // namespace detail
+
+// Every sample, in order, every step (token data: padded to the longest sample).
 struct full_batch_t {
     template <class DS>
     void operator()(const DS& ds, std::size_t, seed, batch_of<DS>& out) const {
         out.resize(ds.size());
         for (std::size_t i = 0; i < ds.size(); ++i) detail::copy_sample(ds, i, out.x, out.y, i);
     }
+    template <std::size_t V, std::size_t M, std::size_t C>
+    void operator()(const token_dataset<V, M, C>& ds, std::size_t, seed, batch_of<token_dataset<V, M, C>>& out) const {
+        std::vector<std::size_t> all(ds.size());
+        std::iota(all.begin(), all.end(), std::size_t{0});
+        detail::fill_batch(ds, all, out);
+    }
 };
 inline constexpr full_batch_t full_batch{};
 
-// Mini-batches of `size`, the sample order reshuffled every epoch from the run's seed.
+// Mini-batches of `size`, the sample order reshuffled every epoch from the run's seed (token
+// data: each batch padded to its own longest sample).
 struct shuffled_batches {
     std::size_t size = 16;
     template <class DS>
@@ -72,9 +161,8 @@ struct shuffled_batches {
         std::vector<std::size_t> order(ds.size());
         std::iota(order.begin(), order.end(), std::size_t{0});
         rng(s).fork(step / per_epoch).shuffle(order.begin(), order.end());
-        out.resize(b);
         const std::size_t first = (step % per_epoch) * b;
-        for (std::size_t i = 0; i < b; ++i) detail::copy_sample(ds, order[first + i], out.x, out.y, i);
+        detail::fill_batch(ds, std::span<const std::size_t>(order).subspan(first, b), out);
     }
 };
 
@@ -152,16 +240,36 @@ template <class B, class DS>
 concept batcher_for = requires(const B& b, const DS& ds, std::size_t step, seed s, batch_of<DS>& out) {
     b(ds, step, s, out);
 };
-template <class X>
-concept transform_stage = requires(const X& t, matrix<float>& x) { t(x); };
+template <class X, class DS>
+concept transform_stage = requires(const X& t, input_type<DS>& x) { t(x); };
 // A transform with a (non-template) member fit that the data set cannot be given to: it
 // would be skipped silently.
 template <class X, class DS>
 concept fit_misses_the_data_set = requires { &X::fit; } && !requires(X& t, const DS& ds) { t.fit(ds); };
 template <class X>
-concept gather_stage = requires(const X& g, std::size_t rows, std::vector<std::size_t>& order) {
+concept gather_by_rows = requires(const X& g, std::size_t rows, std::vector<std::size_t>& order) {
     g(rows, order);
 };
+template <class X>
+concept gather_by_samples = requires(const X& g, const std::vector<std::size_t>& row_sample,
+                                     std::vector<std::size_t>& order) { g(row_sample, order); };
+template <class X>
+concept gather_stage = gather_by_rows<X> || gather_by_samples<X>;
+// The order a gather stage gives for a batch of `rows` rows; `row_sample` says which sample
+// each row holds (null: the rows are in the samples' order).
+template <class X>
+void gather_order(const X& g, std::size_t rows, const std::vector<std::size_t>* row_sample,
+                  std::vector<std::size_t>& order) {
+    if constexpr (gather_by_rows<X>) {
+        g(rows, order);
+    } else if (row_sample) {
+        g(*row_sample, order);
+    } else {
+        std::vector<std::size_t> in_order(rows);
+        std::iota(in_order.begin(), in_order.end(), std::size_t{0});
+        g(in_order, order);
+    }
+}
 template <class Loss, class DS>
 concept loss_for = requires(const Loss& l, const matrix<float>& out, const typename DS::y_type& y,
                             matrix<float>& grad) {
@@ -175,6 +283,49 @@ template <class DataFeatures, class NetworkInput>
 struct data_shape_differs_from_network_input {
     static constexpr bool value = false;
 };
+template <class DataTokens, class NetworkInput>
+struct token_data_differs_from_network_input {
+    static constexpr bool value = false;
+};
+template <class DataTokens, class EmbeddingNode>
+struct data_vocabulary_exceeds_embedding {
+    static constexpr bool value = false;
+};
+template <class Labels>
+struct token_data_needs_class_labels {
+    static constexpr bool value = false;
+};
+
+// The network input token data needs: token_input<MaxLen>'s ids.
+template <class F>
+struct network_input_for {
+    using type = F;
+};
+template <std::size_t V, std::size_t M>
+struct network_input_for<tokens<V, M>> {
+    using type = sequence<M, 1>;
+};
+// The first node that reads the ids (node 0) and declares a vocabulary (embedding<V, D>) but
+// whose vocabulary is smaller than the data's; npos when there is none.
+template <class G, std::size_t Vocab, std::size_t... I>
+constexpr std::size_t short_vocabulary(std::index_sequence<I...>) {
+    std::size_t found = npos;
+    auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+        using N = node_at<G, K + 1>;
+        if constexpr (requires { layer_at<G, K + 1>::vocabulary; }) {
+            bool reads_ids = false;
+            for (std::size_t in : N::inputs) reads_ids = reads_ids || in == 0;
+            if (found == npos && reads_ids && layer_at<G, K + 1>::vocabulary < Vocab) found = K + 1;
+        }
+    };
+    (one(std::integral_constant<std::size_t, I>{}), ...);
+    return found;
+}
+template <class G, class F>
+constexpr std::size_t embedding_short_of_data() {
+    if constexpr (is_tokens<F>) return short_vocabulary<G, F::vocabulary>(std::make_index_sequence<G::size - 1>{});
+    else return npos;
+}
 template <class Loss, class Labels>
 struct loss_does_not_fit_the_labels {
     static constexpr bool value = false;
@@ -246,7 +397,9 @@ struct pipeline_t {
         if constexpr (!detail::gather_stage<X>) {
             static_assert(detail::gather_with_the_wrong_call_signature<X>::value,
                           "nnprobe: this gather stage cannot be called as g(rows, order): it needs "
-                          "`void operator()(std::size_t rows, std::vector<std::size_t>& order) const`");
+                          "`void operator()(std::size_t rows, std::vector<std::size_t>& order) const`, "
+                          "or, to see which sample each row holds, `void operator()(const "
+                          "std::vector<std::size_t>& row_sample, std::vector<std::size_t>& order) const`");
             return invalid_pipeline{};
         } else {
             return pipeline_t<Data, Net, Loss, Opt, Batcher, X, Transforms...>{net, loss, optimizer, batcher, x, transforms};
@@ -254,10 +407,11 @@ struct pipeline_t {
     }
     template <class X>
     constexpr auto transform(X x) const {
-        if constexpr (!detail::transform_stage<X>) {
+        if constexpr (!detail::transform_stage<X, dataset_type>) {
             static_assert(detail::transform_with_the_wrong_call_signature<X>::value,
                           "nnprobe: this transform cannot be called as t(x): it needs `void "
-                          "operator()(nnp::matrix<float>& x) const`");
+                          "operator()(X& x) const`, X the batch's input: nnp::matrix<float> for "
+                          "features, nnp::padded_tokens for token data");
             return invalid_pipeline{};
         } else if constexpr (detail::fit_misses_the_data_set<X, dataset_type>) {
             static_assert(detail::transform_whose_fit_does_not_take_the_data_set<X, dataset_type>::value,
@@ -285,7 +439,7 @@ struct pipeline_t {
 // here, not in a helper: every nested call is one more line before the message.
 template <class F, class L, class G, class Loss, class Opt>
 constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
-    using DS = dataset<F, L>;
+    using DS = typename data_spec<F, L>::dataset_type;
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_pipeline{};  // the graph's own check already spoke
     } else if constexpr (!detail::is_graph<G>) {
@@ -321,7 +475,23 @@ constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
         static_assert(detail::runtime_part_without_backward<typename detail::runtime_parts<float, G>::node>::value,
                       NNP_DETAIL_NO_BACKWARD_TEXT);
         return invalid_pipeline{};
-    } else if constexpr (!std::is_same_v<F, detail::shape_at<G, 0>>) {
+    } else if constexpr (detail::is_tokens<F> && !detail::is_classes<L>) {
+        static_assert(detail::token_data_needs_class_labels<L>::value,
+                      "nnprobe: token data takes class labels: data<tokens<Vocab, MaxLen>, classes<C>>");
+        return invalid_pipeline{};
+    } else if constexpr (detail::is_tokens<F> &&
+                         !std::is_same_v<typename detail::network_input_for<F>::type, detail::shape_at<G, 0>>) {
+        static_assert(detail::token_data_differs_from_network_input<F, detail::shape_at<G, 0>>::value,
+                      "nnprobe: C6: token data of tokens<Vocab, MaxLen> needs a network that starts with "
+                      "token_input<MaxLen>, the same MaxLen (node 0)");
+        return invalid_pipeline{};
+    } else if constexpr (detail::embedding_short_of_data<G, F>() != detail::npos) {
+        constexpr std::size_t e = detail::embedding_short_of_data<G, F>();
+        static_assert(detail::data_vocabulary_exceeds_embedding<F, detail::node_ref<e, detail::layer_at<G, e>>>::value,
+                      "nnprobe: C6: the data's token ids do not fit the embedding's table: its "
+                      "vocabulary is smaller than the data's (ids up to Vocab - 1 of tokens<Vocab, MaxLen>)");
+        return invalid_pipeline{};
+    } else if constexpr (!detail::is_tokens<F> && !std::is_same_v<F, detail::shape_at<G, 0>>) {
         static_assert(detail::data_shape_differs_from_network_input<F, detail::shape_at<G, 0>>::value,
                       "nnprobe: C6: the data's feature shape differs from the network's input "
                       "shape (node 0)");

@@ -16,12 +16,23 @@
 #include <string>
 #include <vector>
 
+#include "dataset.hpp"
 #include "error.hpp"
 #include "random.hpp"
 #include "sequence.hpp"
 #include "tensor.hpp"
 
 namespace nnp {
+
+// The data a sequence pipeline takes, as a type: samples of 1 to MaxLen token ids in
+// [1, Vocab). `data<tokens<Vocab, MaxLen>, classes<C>>` is a token_dataset<Vocab, MaxLen, C>.
+template <std::size_t Vocab, std::size_t MaxLen>
+struct tokens {
+    static_assert(Vocab >= 2 && MaxLen >= 1, "nnprobe: tokens<Vocab, MaxLen>: the vocabulary "
+                                             "holds the padding id 0 and a token; MaxLen >= 1");
+    static constexpr std::size_t vocabulary = Vocab;
+    static constexpr std::size_t max_length = MaxLen;
+};
 
 template <std::size_t Vocab, std::size_t MaxLen, std::size_t Classes>
 struct token_dataset {
@@ -31,6 +42,11 @@ struct token_dataset {
     static constexpr std::size_t vocabulary = Vocab;
     static constexpr std::size_t max_length = MaxLen;
     static constexpr std::size_t classes = Classes;
+    // As a pipeline's data (what dataset<F, L> states too).
+    using features_type = nnp::tokens<Vocab, MaxLen>;
+    using labels_type = nnp::classes<Classes>;
+    using y_type = std::vector<int>;
+    static constexpr bool is_classification = true;
 
     std::vector<std::vector<std::uint32_t>> tokens;  // sample i's ids, in order
     std::vector<int> labels;                          // sample i's class
@@ -39,6 +55,40 @@ struct token_dataset {
 };
 
 namespace detail {
+template <class DS>
+inline constexpr bool is_token_dataset = false;
+template <std::size_t V, std::size_t M, std::size_t C>
+inline constexpr bool is_token_dataset<token_dataset<V, M, C>> = true;
+template <class F>
+inline constexpr bool is_tokens = false;
+template <std::size_t V, std::size_t M>
+inline constexpr bool is_tokens<tokens<V, M>> = true;
+
+// A hand-built data set may disagree with its own type; check before indexing into it.
+template <std::size_t V, std::size_t M, std::size_t C>
+void check_consistent(const token_dataset<V, M, C>& ds) {
+    if (ds.tokens.size() != ds.labels.size())
+        throw data_error("token_dataset: " + std::to_string(ds.tokens.size()) + " sequences but " +
+                         std::to_string(ds.labels.size()) + " labels");
+    for (std::size_t i = 0; i < ds.tokens.size(); ++i) {
+        const auto& seq = ds.tokens[i];
+        if (seq.empty() || seq.size() > M)
+            throw data_error("token_dataset: sample " + std::to_string(i) + " has " +
+                             std::to_string(seq.size()) + " tokens, outside [1, " + std::to_string(M) +
+                             "] (the maximum length)");
+        for (std::size_t t = 0; t < seq.size(); ++t)
+            if (seq[t] == 0 || seq[t] >= V)
+                throw data_error("token_dataset: sample " + std::to_string(i) + " position " +
+                                 std::to_string(t) + " holds id " + std::to_string(seq[t]) +
+                                 ", outside the vocabulary [1, " + std::to_string(V) + ")" +
+                                 (seq[t] == 0 ? " (0 is the padding id)" : ""));
+        if (ds.labels[i] < 0 || static_cast<std::size_t>(ds.labels[i]) >= C)
+            throw data_error("token_dataset: sample " + std::to_string(i) + " has label " +
+                             std::to_string(ds.labels[i]) + ", out of range [0, " + std::to_string(C) +
+                             ")");
+    }
+}
+
 struct token_lines {
     std::vector<std::vector<std::uint32_t>> tokens;
     std::vector<int> labels;
@@ -89,6 +139,31 @@ token_dataset<Vocab, MaxLen, 2> order_task(std::size_t samples, seed s, std::siz
         ds.labels.push_back(a < b ? 1 : 0);
     }
     return ds;
+}
+
+// The samples at `rows`, in that order (repeats allowed).
+template <std::size_t V, std::size_t M, std::size_t C>
+token_dataset<V, M, C> subset(const token_dataset<V, M, C>& ds, const std::vector<std::size_t>& rows) {
+    detail::check_consistent(ds);
+    token_dataset<V, M, C> out;
+    out.tokens.reserve(rows.size());
+    out.labels.reserve(rows.size());
+    for (std::size_t i : rows) {
+        if (i >= ds.size())
+            throw data_error("subset: row " + std::to_string(i) + " is out of range for a data set of " +
+                             std::to_string(ds.size()) + " samples");
+        out.tokens.push_back(ds.tokens[i]);
+        out.labels.push_back(ds.labels[i]);
+    }
+    return out;
+}
+
+// `per_class` samples of every class, in a seeded interleaved order (as for dataset<F, L>).
+template <std::size_t V, std::size_t M, std::size_t C>
+token_dataset<V, M, C> stratified(const token_dataset<V, M, C>& ds, std::size_t per_class, seed s) {
+    if (per_class == 0) throw data_error("stratified: per_class must be at least 1");
+    detail::check_consistent(ds);
+    return detail::stratified_all(ds, ds.labels, per_class, s);
 }
 
 // A batch of sequences: token ids (rows = samples, padded with padding id 0 to the longest

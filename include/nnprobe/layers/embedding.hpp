@@ -32,6 +32,8 @@ struct embedding_t : layer_base<embedding_t<Vocab, Dim>> {
                   "least one token; Dim >= 1");
     // A table lookup is not affine in the ids: it counts as a nonlinearity.
     static constexpr linearity_class linearity = linearity_class::nonlinear;
+    // The ids it takes: checked against a pipeline's token data (C6).
+    static constexpr std::size_t vocabulary = Vocab;
     template <class In>
     static constexpr bool accepts = detail::is_sequence<In> && In::width == 1;
     template <class In>

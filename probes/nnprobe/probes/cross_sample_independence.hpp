@@ -67,13 +67,13 @@ verdict cross_sample_independence(const P& p, const typename P::dataset_type& da
     for (std::size_t k = 0; k < o.invariance_warmup; ++k) run.step(k);  // non-trivial running stats
     auto& m = run.net();
     m.enable_input_gradient(true);
-    run.infer(sub.x);  // the transforms, as the pipeline applies them
-    const matrix<T> x = m.output(0);
-    const std::size_t n = x.shape()[0], cols = m.output().shape()[1];
+    const auto in = detail::inputs_of(sub);
+    run.infer(in);  // the transforms, as the pipeline applies them
+    const std::size_t n = m.output(0).shape()[0], cols = m.output().shape()[1];
     const auto& info = m.nodes();
     const std::size_t samples = std::min<std::size_t>(n, 8);
     std::vector<std::size_t> order;
-    run.stages().gather(n, order);
+    detail::gather_order(run.stages().gather, n, detail::input_row_samples(in), order);
 
     verdict v;
     v.check = "cross_sample_independence";
@@ -82,7 +82,7 @@ verdict cross_sample_independence(const P& p, const typename P::dataset_type& da
     // One mode: every sample's loss alone, backward, and where its gradient leaks.
     auto independent = [&](mode md) -> bool {
         const char* mode_text = md == mode::eval ? "evaluation" : "training";
-        const matrix<T>& out = m.forward(x, md);
+        const matrix<T>& out = run.forward_again(md);
         for (std::size_t k = 0; k < samples; ++k) {
             const std::size_t i = k * n / samples;
             if (order.size() != n || order[i] != i) {
@@ -95,7 +95,7 @@ verdict cross_sample_independence(const P& p, const typename P::dataset_type& da
                 return false;
             }
             std::copy_n(out.data() + i * cols, cols, row.data());
-            p.loss(row, detail::label_row<T>(sub.y, i), g);
+            p.loss(row, detail::label_row<T>(detail::labels_of(sub), i), g);
             bool zero = true;
             for (T e : g) zero = zero && e == T(0);
             if (zero) g.fill(T(1));  // a sample already fitted exactly: any direction will do

@@ -46,6 +46,12 @@ template <class C>
 std::uint64_t fingerprint_of(const C& c) {
     return bits_hash(c.data(), c.size() * sizeof(*c.data()));
 }
+// A batch's input: the features, or the token ids with their mask and row order.
+inline std::uint64_t fingerprint_of(const padded_tokens& x) {
+    std::uint64_t h = fingerprint_of(x.ids);
+    h = h * 31 + fingerprint_of(x.mask.lengths()) + x.mask.length();
+    return h * 31 + fingerprint_of(x.row_sample);
+}
 
 // What one run leaves to compare.
 struct run_bits {
@@ -92,22 +98,23 @@ std::string unreproducible_stage(const P& p, const typename P::dataset_type& ds,
     batch_of<DS> b1, b2;
     q.batcher(ds, k, s, b1);
     q.batcher(ds, k, s, b2);
-    if (fingerprint_of(b1.x) != fingerprint_of(b2.x) || fingerprint_of(b1.y) != fingerprint_of(b2.y)) {
+    if (fingerprint_of(batch_input(b1)) != fingerprint_of(batch_input(b2)) ||
+        fingerprint_of(b1.y) != fingerprint_of(b2.y)) {
         hint = "it gives two different batches for the same data, step and seed: unseeded randomness "
                "(std::random_device, the clock) or state kept between calls (a static, a mutable "
                "counter); make it a pure function of its arguments, drawing from rng(run_seed).fork(step)";
         return fmt::format("the batcher `{}`", readable_type_name<std::remove_cvref_t<decltype(p.batcher)>>());
     }
     std::string found;
-    matrix<float> x = b1.x;
+    input_type<DS> x = batch_input(b1);
     constexpr std::size_t count = std::tuple_size_v<decltype(p.transforms)>;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        auto one = [&]<std::size_t t>(std::integral_constant<std::size_t, t>) {
+        [[maybe_unused]] auto one = [&]<std::size_t t>(std::integral_constant<std::size_t, t>) {
             if (!found.empty()) return;
             auto a = std::get<t>(p.transforms), b = std::get<t>(p.transforms);
             fit_stage(a, ds);
             fit_stage(b, ds);
-            matrix<float> x1 = x, x2 = x, x3 = x;
+            input_type<DS> x1 = x, x2 = x, x3 = x;
             a(x1);
             a(x3);
             b(x2);

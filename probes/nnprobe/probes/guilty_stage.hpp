@@ -3,7 +3,9 @@
 // batcher, transforms, an output gather, an optimiser, layers), the check is run again with
 // each of them in turn replaced by the library's neutral one (full_batch, the identity
 // transform, in_order, adam{.lr = 0.01}, an identity layer), and the verdict says which
-// replacement makes it pass:
+// replacement makes it pass. On token data a batcher may reorder the rows of its batches
+// (length_buckets): there the default gather in_order is suspect too, and is replaced by
+// sample_order, which puts each sample's output back whatever the batcher did:
 //   "...; passes when the batcher `previous_labels` is replaced by full_batch: the batcher is
 //   the likely cause"
 // One wrapper serves every check, the standard suite and any function returning a verdict
@@ -34,7 +36,8 @@ namespace detail {
 
 // The neutral stages the user's are replaced by.
 struct unchanged_features {
-    void operator()(matrix<float>&) const {}
+    template <class X>
+    void operator()(X&) const {}  // features or padded tokens
 };
 struct identity_layer {
     static constexpr linearity_class linearity = linearity_class::affine_elementwise;
@@ -53,11 +56,15 @@ inline constexpr adam neutral_optimiser{.lr = 1e-2};
 
 // Which stages are the library's own (never blamed, never replaced).
 template <class X>
-inline constexpr bool library_batcher = std::is_same_v<X, full_batch_t> || std::is_same_v<X, shuffled_batches>;
+inline constexpr bool library_batcher = std::is_same_v<X, full_batch_t> || std::is_same_v<X, shuffled_batches> ||
+                                        std::is_same_v<X, length_buckets>;
+// Batchers whose rows are in the samples' order, so that in_order is the right gather.
+template <class X>
+inline constexpr bool in_order_batcher = std::is_same_v<X, full_batch_t> || std::is_same_v<X, shuffled_batches>;
 template <class X>
 inline constexpr bool library_transform = std::is_same_v<X, standardised_t> || std::is_same_v<X, unchanged_features>;
 template <class X>
-inline constexpr bool library_gather = std::is_same_v<X, in_order_t>;
+inline constexpr bool library_gather = std::is_same_v<X, in_order_t> || std::is_same_v<X, sample_order_t>;
 template <class X>
 inline constexpr bool library_optimiser = std::is_same_v<X, sgd> || std::is_same_v<X, adam>;
 
@@ -127,7 +134,7 @@ void for_each_variant(const pipeline_t<D, N, L, O, B, Ga, Ts...>& p, F&& each) {
              pipeline_t<D, N, L, O, full_batch_t, Ga, Ts...>{p.net, p.loss, p.optimizer, full_batch, p.gather,
                                                              p.transforms});
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+        [[maybe_unused]] auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
             using X = std::tuple_element_t<J, std::tuple<Ts...>>;
             if constexpr (!library_transform<X>) {
                 auto swapped = [&]<std::size_t M>(std::integral_constant<std::size_t, M>) {
@@ -149,6 +156,12 @@ void for_each_variant(const pipeline_t<D, N, L, O, B, Ga, Ts...>& p, F&& each) {
                          "the gather stage"},
              pipeline_t<D, N, L, O, B, in_order_t, Ts...>{p.net, p.loss, p.optimizer, p.batcher, in_order,
                                                           p.transforms});
+    else if constexpr (std::is_same_v<Ga, in_order_t> && is_token_dataset<typename D::dataset_type> &&
+                       !in_order_batcher<B>)
+        each(replacement{"the gather stage `in_order` (the rows of a batch in the samples' order)", "sample_order",
+                         "the gather stage"},
+             pipeline_t<D, N, L, O, B, sample_order_t, Ts...>{p.net, p.loss, p.optimizer, p.batcher, sample_order,
+                                                              p.transforms});
     if constexpr (!library_optimiser<O>)
         each(replacement{fmt::format("the optimiser `{}`", readable_type_name<O>()), "adam{.lr = 0.01}",
                          "the optimiser"},

@@ -17,6 +17,7 @@
 
 #include "mini_run.hpp"
 #include "options.hpp"
+#include "unit_rows.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
@@ -105,7 +106,7 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
         return v;
     }
 
-    run.infer(sub.x);
+    run.infer(detail::inputs_of(sub));
     const auto gains = detail::layer_gains<G>(run.net());
     // Symmetry: at initialisation (a constant init makes every unit of the layer identical, even
     // when the next layer's random weights will tell them apart a little), then after the
@@ -113,18 +114,17 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
     auto m_tol = detail::invariance_tolerance<T>();
     auto symmetric = [&](std::size_t steps) {
         auto& m = run.net();
-        const std::size_t n = sub.size();
         for (std::size_t i = 1; i < G::size; ++i) {
             const auto& info = m.node(i);
             if (info.linearity != linearity_class::affine_mixing || !info.has_params) continue;
-            const auto& out = m.output(i);
-            const std::size_t units = out.shape()[1];
+            const auto out = detail::units_of(m, i);  // a sequence node: a row per real position
+            const std::size_t units = out.units, n = out.rows.size();
             std::vector<double> scale(units, 0);
             std::vector<bool> varies(units, false);
             for (std::size_t j = 0; j < units; ++j) {
                 for (std::size_t r = 0; r < n; ++r) {
-                    scale[j] = std::max(scale[j], std::abs(double(out(r, j))));
-                    varies[j] = varies[j] || out(r, j) != out(0, j);
+                    scale[j] = std::max(scale[j], std::abs(double(out.at(r, j))));
+                    varies[j] = varies[j] || out.at(r, j) != out.at(0, j);
                 }
             }
             for (std::size_t a = 0; a < units; ++a) {
@@ -134,7 +134,7 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
                     const double limit = m_tol * scale[a];  // relative to the unit's largest output
                     double worst = 0;
                     for (std::size_t r = 0; r < n && worst <= limit; ++r)
-                        worst = std::max(worst, std::abs(double(out(r, a)) - double(out(r, b))));
+                        worst = std::max(worst, std::abs(double(out.at(r, a)) - double(out.at(r, b))));
                     if (worst > limit) continue;
                     v.node = i;
                     v.step = steps;
@@ -151,11 +151,11 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
                              ": symmetric initialisation (a constant init?): identical units get identical "
                              "updates and never differ; initialise with random weights (He, Glorot)";
                     v.explanation = fmt::format(
-                        "init_sane: {}: units {} and {} compute the same function {} (max |diff| over {} samples "
+                        "init_sane: {}: units {} and {} compute the same function {} (max |diff| over {} {} "
                         "= {:.3g}, tolerance {:.3g}); {}",
                         info.label(), a, b,
                         steps ? fmt::format("after {} training steps", steps) : std::string("at initialisation"), n,
-                        worst, v.threshold, v.hint);
+                        n == sub.size() ? "samples" : "positions of the samples", worst, v.threshold, v.hint);
                     return true;
                 }
             }
@@ -186,7 +186,7 @@ verdict init_sane(const P& p, const typename P::dataset_type& data, const probe_
 
     for (std::size_t k = 0; k < o.init_warmup; ++k) run.step(k);
     run.refresh_statistics(sub);
-    run.infer(sub.x);
+    run.infer(detail::inputs_of(sub));
     if (symmetric(o.init_warmup)) return v;
     v.passed = true;
     v.explanation = fmt::format(

@@ -28,6 +28,8 @@ class pipeline_run {
 public:
     using G = typename P::graph_type;
     using DS = typename P::dataset_type;
+    // What the network is fed: features, or padded token ids with their mask.
+    using input_type = detail::input_type<DS>;
 
     pipeline_run(const P& p, const DS& train_data, seed s)
         : pipe_(p), data_(train_data), seed_(s), model_(make_model<T>(p.net, s)),
@@ -45,8 +47,9 @@ public:
     double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, Hook after_backward = nullptr) {
         if (subset_statistics_) refresh_statistics(data_);
         pipe_.batcher(data_, k, seed_, batch_);
-        apply_transforms(batch_.x);
-        const auto& out = gather(model_.forward(to_scalar(batch_.x), mode::train));
+        auto& in = detail::batch_input(batch_);
+        apply_transforms(in);
+        const auto& out = gather(forward_input(in, mode::train), in);
         auto& grad = reorders ? gathered_grad_ : model_.output_grad();
         const double l = static_cast<double>(pipe_.loss(out, target(batch_.y), grad));
         if constexpr (DS::is_classification) last_accuracy_ = accuracy(out, batch_.y);
@@ -58,47 +61,46 @@ public:
         return l;
     }
     // Samples in the batch of the last step.
-    std::size_t batch_rows() const { return batch_.x.shape()[0]; }
+    std::size_t batch_rows() const { return detail::input_rows(detail::batch_input(batch_)); }
 
     // Precise statistics: running statistics (batch norm's) recomputed from one training-mode
     // pass over `ds` with the current weights, in place of the moving average, which lags
     // behind weights that still move. A no-op for a network without running statistics.
     void refresh_statistics(const DS& ds) {
         if constexpr (has_running_statistics(std::make_index_sequence<G::size>{})) {
-            detail::ensure_shape(infer_x_, ds.x.shape()[0], ds.x.shape()[1]);
-            detail::copy_into(infer_x_, ds.x);
-            apply_transforms(infer_x_);
+            keep_input(detail::inputs_of(ds));
             set_statistics_momentum(std::make_index_sequence<G::size>{}, true);
             set_fixed_statistics(false);
-            model_.forward(to_scalar(infer_x_), mode::train);
+            forward_input(infer_x_, mode::train);
             set_fixed_statistics(subset_statistics_);
             set_statistics_momentum(std::make_index_sequence<G::size>{}, false);
         }
     }
 
     // Inference through the pipeline's transforms (never its batcher): eval-mode outputs.
-    // The transformed batch is kept, so the model's node 0 output stays valid after.
-    const matrix<T>& infer(const matrix<float>& x) {
-        detail::ensure_shape(infer_x_, x.shape()[0], x.shape()[1]);
-        detail::copy_into(infer_x_, x);
-        apply_transforms(infer_x_);
-        return gather(model_.forward(to_scalar(infer_x_), mode::eval));
+    // The transformed input is kept, so the model's node 0 output (and a sequence model's
+    // mask) stays valid after. `x`: detail::inputs_of(ds) or of some of its samples.
+    const matrix<T>& infer(const input_type& x) {
+        keep_input(x);
+        return gather(forward_input(infer_x_, mode::eval), infer_x_);
     }
     // A training-mode forward pass through the pipeline's transforms (never its batcher),
     // without a step: every node's output is then the one training differentiates.
-    const matrix<T>& forward_train(const matrix<float>& x) {
-        detail::ensure_shape(infer_x_, x.shape()[0], x.shape()[1]);
-        detail::copy_into(infer_x_, x);
-        apply_transforms(infer_x_);
-        return model_.forward(to_scalar(infer_x_), mode::train);
+    const matrix<T>& forward_train(const input_type& x) {
+        keep_input(x);
+        return forward_input(infer_x_, mode::train);
     }
+    // The network alone (no transforms, no gather) on the input of the last infer or
+    // forward_train again, in mode `m`: for checks that backpropagate through it.
+    const matrix<T>& forward_again(mode m) { return forward_input(infer_x_, m); }
     // Loss and accuracy on a whole data set in evaluation mode.
     std::pair<double, double> evaluate(const DS& ds) {
-        const auto& out = infer(ds.x);
+        const auto& out = infer(detail::inputs_of(ds));
+        const auto& y = detail::labels_of(ds);
         matrix<T> g;
-        const double l = static_cast<double>(pipe_.loss(out, target(ds.y), g));
+        const double l = static_cast<double>(pipe_.loss(out, target(y), g));
         double acc = 1.0;
-        if constexpr (DS::is_classification) acc = accuracy(out, ds.y);
+        if constexpr (DS::is_classification) acc = accuracy(out, y);
         return {l, acc};
     }
 
@@ -205,11 +207,12 @@ private:
 
     static constexpr bool reorders = !std::is_same_v<typename P::gather_type, in_order_t>;
 
-    // The pipeline's output gathering: rows reordered as its gather stage says.
-    const matrix<T>& gather(const matrix<T>& out) {
+    // The pipeline's output gathering: rows reordered as its gather stage says, for the
+    // input `in` (which sample each of its rows holds).
+    const matrix<T>& gather(const matrix<T>& out, const input_type& in) {
         if constexpr (!reorders) return out;  // the common case costs nothing
         const std::size_t rows = out.shape()[0], cols = out.shape()[1];
-        pipe_.gather(rows, order_);
+        detail::gather_order(pipe_.gather, rows, detail::input_row_samples(in), order_);
         if (order_.size() != rows)
             throw error(fmt::format("nnprobe: the pipeline's gather stage gave {} rows for a batch of {}",
                                     order_.size(), rows));
@@ -234,10 +237,26 @@ private:
     void fit(X& t) {
         if constexpr (requires { t.fit(data_); }) t.fit(data_);
     }
-    void apply_transforms(matrix<float>& x) const {
+    void apply_transforms(input_type& x) const {
         std::apply([&](const auto&... t) { (t(x), ...); }, pipe_.transforms);
     }
-    const matrix<T>& to_scalar(const matrix<float>& x) { return detail::as_scalar(x, xbuf_); }
+    // `x` transformed into the kept input buffer.
+    void keep_input(const input_type& x) {
+        if constexpr (std::is_same_v<input_type, matrix<float>>) {
+            detail::ensure_shape(infer_x_, x.shape()[0], x.shape()[1]);
+            detail::copy_into(infer_x_, x);
+        } else {
+            infer_x_ = x;
+        }
+        apply_transforms(infer_x_);
+    }
+    // The model's forward pass on an input: the features, or the token ids with their mask.
+    // The model keeps references to `in` (node 0's output, the mask): `in` is a member.
+    const matrix<T>& forward_input(const input_type& in, mode m) {
+        const matrix<T>& x = detail::as_scalar(detail::input_values(in), xbuf_);
+        if constexpr (std::is_same_v<input_type, matrix<float>>) return model_.forward(x, m);
+        else return model_.forward(x, in.mask, m);
+    }
     template <class Y>
     decltype(auto) target(const Y& y) { return detail::as_scalar(y, ybuf_); }
 
@@ -247,7 +266,7 @@ private:
     model<T, G> model_;
     optimizer_state<typename P::optimizer_type, T> opt_;
     batch_of<DS> batch_;
-    matrix<float> infer_x_;
+    input_type infer_x_;
     std::vector<std::size_t> order_;
     matrix<T> gathered_, gathered_grad_;
     matrix<T> xbuf_, ybuf_;
@@ -265,7 +284,7 @@ template <class P>
 std::size_t steps_per_epoch(const P& p, const typename P::dataset_type& ds, seed s) {
     batch_of<typename P::dataset_type> b;
     p.batcher(ds, 0, s, b);
-    const std::size_t rows = b.x.shape()[0];
+    const std::size_t rows = input_rows(batch_input(b));
     if (rows == 0) throw error("nnprobe: the pipeline's batcher gave an empty batch at step 0");
     return (ds.size() + rows - 1) / rows;
 }

@@ -38,7 +38,7 @@ verdict gradient_check(const P& p, const typename P::dataset_type& data, const p
     verdict v;
     v.check = "gradient_check";
     for (std::size_t k = 0; k < detail::gradient_check_warmup; ++k) v.series.push_back(run.step(k));
-    run.forward_train(sub.x);
+    run.forward_train(detail::inputs_of(sub));
     detail::gradcheck::local_options lo;
     lo.random_seed = o.run_seed.value;
     const auto r = detail::gradcheck::check_nodes_alone(run.net(), lo);

@@ -30,6 +30,7 @@
 
 #include "mini_run.hpp"
 #include "options.hpp"
+#include "unit_rows.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
@@ -70,21 +71,22 @@ struct unusable_units {
     double share = 0;
     double fraction() const { return share; }
 };
-// The activation node with the largest share of unusable units in the model's last forward.
+// The activation node with the largest share of unusable units in the model's last forward
+// (a sequence node's units judged over every real position of every sample).
 template <class G, class M>
-unusable_units worst_units(const M& m, std::size_t rows) {
+unusable_units worst_units(const M& m) {
     constexpr auto kinds = unit_kinds<G>();
     unusable_units worst;
     for (std::size_t i = 1; i < G::size; ++i) {
         if (kinds[i] == unit_kind::other) continue;
-        const auto& out = m.output(i);
-        const std::size_t units = out.shape()[1];
+        const auto out = units_of(m, i);
+        const std::size_t units = out.units, rows = out.rows.size();
         unusable_units u{i, units, 0, 0};
         std::size_t saturated = 0;
         for (std::size_t j = 0; j < units; ++j) {
             bool all = true;
             for (std::size_t r = 0; r < rows; ++r) {
-                const bool off = unusable(kinds[i], double(out(r, j)));
+                const bool off = unusable(kinds[i], double(out.at(r, j)));
                 all = all && off;
                 saturated += off;
             }
@@ -115,7 +117,7 @@ health_measures measure_health(const P& p, const typename P::dataset_type& sub, 
     pipeline_run<T, P> run(p, sub, o.run_seed);
     run.refresh_statistics(sub);
     h.eval_loss.push_back(run.evaluate(sub).first);
-    h.at_init = worst_units<G>(run.net(), sub.size());
+    h.at_init = worst_units<G>(run.net());
     h.nodes = run.net().nodes();
     std::vector<tensor_update> stats;
     for (std::size_t k = 0; k < health_epochs * per_epoch; ++k) {
@@ -138,8 +140,8 @@ health_measures measure_health(const P& p, const typename P::dataset_type& sub, 
         }
     }
     run.refresh_statistics(sub);
-    run.infer(sub.x);
-    h.at_end = worst_units<G>(run.net(), sub.size());
+    run.infer(detail::inputs_of(sub));
+    h.at_end = worst_units<G>(run.net());
     return h;
 }
 

@@ -1,0 +1,45 @@
+#pragma once
+// A node's output as units over rows: a flat node's row per sample holds its units; a
+// sequence node's row per sample holds T positions of `width` units each, so each real
+// position of each sample is a row of the node's units (padded positions are left out: no
+// sample holds them). The checks that compare or count units (symmetric units, dead units)
+// read a node's outputs through this.
+#include <cstddef>
+#include <vector>
+
+#include <nnprobe/model.hpp>
+
+namespace nnp::detail {
+
+template <class T>
+struct unit_rows {
+    std::size_t units = 0;
+    std::vector<const T*> rows;  // each points at `units` values
+    T at(std::size_t row, std::size_t unit) const { return rows[row][unit]; }
+};
+
+// Node i's output in the model's last forward pass, as rows of units.
+template <class T, class G>
+unit_rows<T> units_of(const model<T, G>& m, std::size_t i) {
+    constexpr auto widths = []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<std::size_t, G::size>{features_per_row<shape_at<G, I>>()...};
+    }(std::make_index_sequence<G::size>{});
+    const auto& out = m.output(i);
+    const std::size_t samples = out.shape()[0], cols = out.shape()[1];
+    unit_rows<T> u;
+    u.units = widths[i];
+    if constexpr (model<T, G>::sequential) {
+        if (cols != u.units) {  // a sequence node: positions of the batch's length
+            const std::size_t length = cols / u.units;
+            for (std::size_t r = 0; r < samples; ++r)
+                for (std::size_t t = 0; t < length && m.mask().real(r, t); ++t)
+                    u.rows.push_back(out.data() + r * cols + t * u.units);
+            return u;
+        }
+    }
+    u.units = cols;
+    for (std::size_t r = 0; r < samples; ++r) u.rows.push_back(out.data() + r * cols);
+    return u;
+}
+
+}  // namespace nnp::detail
