@@ -30,108 +30,95 @@
 #include <nnprobe/model.hpp>
 #include <nnprobe/token_data.hpp>
 
-#include "options.hpp"
 #include "sequence_nodes.hpp"
+#include "tolerances.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
 
 namespace detail {
-template <class T, class G>
-std::string training_passes_unrepeatable(model<T, G>& m, const matrix<T>& tokens, const padding_mask& mask) {
-    for (const auto& info : m.nodes())
-        if (info.couples_batch)
+// Why training passes cannot be compared, or "" when they can.
+template <class T>
+std::string training_passes_unrepeatable(const sequence_model_view<T>& m, const sequence_batch<T>& one) {
+    for (std::size_t i = 0; i < m.size(); ++i)
+        if (m.node(i).couples_batch)
             return fmt::format("training mode not compared: {} couples the samples of a batch in "
-                               "training", info.label());
-    m.forward(tokens, mask, mode::train);
-    const auto first = node_outputs(m);
-    m.forward(tokens, mask, mode::train);
-    for (std::size_t i = 1; i < G::size; ++i)
+                               "training", m.node(i).label());
+    m.forward(one.tokens, one.mask, mode::train);
+    const auto first = m.outputs();
+    m.forward(one.tokens, one.mask, mode::train);
+    for (std::size_t i = 1; i < m.size(); ++i)
         if (std::memcmp(first[i].data(), m.output(i).data(), first[i].size() * sizeof(T)) != 0)
             return fmt::format("training mode not compared: {} gives another output on each "
                                "training pass (a stochastic layer)", m.node(i).label());
     return "";
 }
-}  // namespace detail
 
-// `rows`: the samples of `data` to compare, as one batch. `longer`: the length of the
-// further padding (0: the network's maximum length, token_input<MaxLen>).
-template <class T, class G, std::size_t V, std::size_t M, std::size_t C>
-verdict padding_invariance(model<T, G>& m, const token_dataset<V, M, C>& data,
-                           const std::vector<std::size_t>& rows, std::size_t longer = 0) {
-    static_assert(model<T, G>::sequential,
-                  "nnprobe: padding_invariance takes a sequence model: a graph that starts with "
-                  "token_input<MaxLen>");
-    constexpr std::size_t max_length = detail::shape_at<G, 0>::max_length;
-    static_assert(M <= max_length, "nnprobe: padding_invariance: the data set's sequences (MaxLen) "
-                                   "can be longer than the network's token_input<MaxLen>");
-    constexpr auto widths = detail::sequence_widths<G>();
-    if (longer == 0) longer = max_length;
-    if (longer > max_length)
+template <class T>
+verdict padding_invariance(const sequence_model_view<T>& m, const std::vector<std::size_t>& rows,
+                           std::size_t longer) {
+    if (longer == 0) longer = m.max_length;
+    if (longer > m.max_length)
         throw error(fmt::format("nnprobe: padding_invariance: cannot pad to {} positions: the "
-                                "network takes at most {}", longer, max_length));
-
+                                "network takes at most {}", longer, m.max_length));
     verdict v;
     v.check = "padding_invariance";
-    v.threshold = detail::invariance_tolerance<T>();
-    const std::size_t n = rows.size();
-    const auto batch = pad_batch<T>(data, rows);
-    const auto wide = pad_batch<T>(data, rows, std::max(longer, batch.mask.length()));
+    v.threshold = invariance_tolerance<T>();
+    const std::size_t n = rows.size(), nodes = m.size();
+    const auto batch = m.pad(rows, 0);
+    const auto wide = m.pad(rows, std::max(longer, batch.mask.length()));
     const bool further = wide.mask.length() > batch.mask.length();
     if (!batch.mask.has_padding() && !further)
         v.notes.push_back(fmt::format("no sample was padded: all {} have the network's maximum "
-                                      "length {}", n, max_length));
+                                      "length {}", n, m.max_length));
 
     std::vector<mode> modes{mode::eval};
-    const auto one = pad_batch<T>(data, {rows[0]});
-    const std::string no_training = detail::training_passes_unrepeatable(m, one.tokens, one.mask);
+    const std::string no_training = training_passes_unrepeatable(m, m.pad({rows[0]}, 0));
     if (no_training.empty()) modes.push_back(mode::train);
     else v.notes.push_back(no_training);
 
     double spread = 0;  // the largest relative difference seen
     for (const mode md : modes) {
         m.forward(batch.tokens, batch.mask, md);
-        const auto in_batch = detail::node_outputs(m);
+        const auto in_batch = m.outputs();
         std::vector<matrix<T>> padded;
         if (further) {
             m.forward(wide.tokens, wide.mask, md);
-            padded = detail::node_outputs(m);
+            padded = m.outputs();
         }
         std::vector<std::vector<matrix<T>>> alone(n);
         for (std::size_t k = 0; k < n; ++k) {
-            const auto single = pad_batch<T>(data, {rows[k]});
+            const auto single = m.pad({rows[k]}, 0);
             m.forward(single.tokens, single.mask, md);
-            alone[k] = detail::node_outputs(m);
+            alone[k] = m.outputs();
         }
-        for (std::size_t i = 0; i < G::size; ++i) {
+        for (std::size_t i = 0; i < nodes; ++i) {
+            const std::size_t width = m.widths[i];
             double scale = 1;
             for (std::size_t k = 0; k < n; ++k)
-                scale = std::max(scale, detail::largest_magnitude(alone[k][i], 0, widths[i],
-                                                                  batch.mask.length_of(k)));
-            detail::largest_difference worst;
+                scale = std::max(scale, largest_magnitude(alone[k][i], 0, width, batch.mask.length_of(k)));
+            largest_difference worst;
             std::size_t worst_k = 0;
             bool worst_in_batch = true;
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t len = batch.mask.length_of(k);
-                const auto d = detail::compare_rows(alone[k][i], 0, in_batch[i], k, widths[i], len);
+                const auto d = compare_rows(alone[k][i], 0, in_batch[i], k, width, len);
                 if (d.value > worst.value) worst = d, worst_k = k, worst_in_batch = true;
                 if (!further) continue;
-                const auto e = detail::compare_rows(alone[k][i], 0, padded[i], k, widths[i], len);
+                const auto e = compare_rows(alone[k][i], 0, padded[i], k, width, len);
                 if (e.value > worst.value) worst = e, worst_k = k, worst_in_batch = false;
             }
             spread = std::max(spread, worst.value / scale);
             if (worst.value <= v.threshold * scale) continue;
-            const auto& info = m.node(i);
             v.node = i;
             v.measured = worst.value / scale;
             v.hint = i == 0 ? "the padded batch does not hold the sample's tokens"
-                   : widths[i]
-                       ? "the nodes before it agree: its real positions read padded ones (attention "
-                         "without the key-padding mask, or with the mask on the query axis, inverted, "
-                         "or applied after the softmax)"
-                       : "the nodes before it agree: it reduces over padded positions (a mean that "
-                         "divides by the batch's length, the batch's last position taken as the "
-                         "sample's last token)";
+                   : width ? "the nodes before it agree: its real positions read padded ones (attention "
+                             "without the key-padding mask, or with the mask on the query axis, "
+                             "inverted, or applied after the softmax)"
+                           : "the nodes before it agree: it reduces over padded positions (a mean that "
+                             "divides by the batch's length, the batch's last position taken as the "
+                             "sample's last token)";
             const auto& b = worst_in_batch ? batch : wide;
             v.explanation = fmt::format(
                 "padding_invariance: sample {} (length {}) differs in its batch of {} padded to {} "
@@ -140,7 +127,7 @@ verdict padding_invariance(model<T, G>& m, const token_dataset<V, M, C>& data,
                 "node's largest output {:.3g}); {}",
                 rows[worst_k], b.mask.length_of(worst_k), n, b.mask.length(),
                 worst_in_batch ? "" : " (further than its longest sample)",
-                md == mode::eval ? "evaluation" : "training", info.label(), detail::where_in_node(worst),
+                md == mode::eval ? "evaluation" : "training", m.node(i).label(), where_in_node(worst),
                 worst.value, v.threshold * scale, v.threshold, scale, v.hint);
             return v;
         }
@@ -154,6 +141,21 @@ verdict padding_invariance(model<T, G>& m, const token_dataset<V, M, C>& data,
         n, batch.mask.length(), further ? fmt::format(" and padded to {}", wide.mask.length()) : "",
         modes.size() == 2 ? "evaluation and training" : "evaluation", spread, v.threshold);
     return v;
+}
+}  // namespace detail
+
+// `rows`: the samples of `data` to compare, as one batch. `longer`: the length of the
+// further padding (0: the network's maximum length, token_input<MaxLen>).
+template <class T, class G, std::size_t V, std::size_t M, std::size_t C>
+verdict padding_invariance(model<T, G>& m, const token_dataset<V, M, C>& data,
+                           const std::vector<std::size_t>& rows, std::size_t longer = 0) {
+    static_assert(model<T, G>::sequential,
+                  "nnprobe: padding_invariance takes a sequence model: a graph that starts with "
+                  "token_input<MaxLen>");
+    static_assert(M <= detail::shape_at<G, 0>::max_length,
+                  "nnprobe: padding_invariance: the data set's sequences (MaxLen) can be longer than "
+                  "the network's token_input<MaxLen>");
+    return detail::padding_invariance(detail::view_of(m, data), rows, longer);
 }
 
 }  // namespace nnp

@@ -1,10 +1,13 @@
 #pragma once
 // What the sequence probes read from a model: which nodes are sequences (and their width),
 // whether the graph declares itself causal, every node's outputs after a pass, and how far
-// two passes of one sample differ over its real positions.
+// two passes of one sample differ over its real positions. The probes' bodies work on a
+// `sequence_model_view`, which hides the graph type: they are compiled once per scalar type,
+// not once per network.
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
@@ -13,6 +16,7 @@
 #include <nnprobe/graph.hpp>
 #include <nnprobe/model.hpp>
 #include <nnprobe/sequence.hpp>
+#include <nnprobe/token_data.hpp>
 
 namespace nnp::detail {
 
@@ -44,13 +48,43 @@ constexpr std::size_t first_causal_node() {
     }(std::make_index_sequence<G::size>{});
 }
 
-// Every node's outputs after the last pass (node 0: the tokens).
-template <class T, class G>
-std::vector<matrix<T>> node_outputs(const model<T, G>& m) {
-    std::vector<matrix<T>> out;
-    out.reserve(G::size);
-    for (std::size_t i = 0; i < G::size; ++i) out.push_back(m.output(i));
-    return out;
+// A sequence model and a token data set, as the probes use them: run a batch, read a node's
+// output, pad samples of the data set into a batch.
+template <class T>
+struct sequence_model_view {
+    std::function<void(const matrix<T>&, const padding_mask&, mode)> forward;
+    std::function<const matrix<T>&(std::size_t)> output;
+    std::function<sequence_batch<T>(const std::vector<std::size_t>&, std::size_t)> pad;
+    const std::vector<node_info>* nodes;
+    std::vector<std::size_t> widths;  // per node; 0: flat
+    std::size_t max_length;           // the network's token_input<MaxLen>
+    std::size_t vocabulary;           // the data set's ids are in [1, vocabulary)
+    std::size_t causal_node;          // the first node declaring itself causal, or npos
+
+    const node_info& node(std::size_t i) const { return (*nodes)[i]; }
+    std::size_t size() const { return nodes->size(); }
+    // Every node's outputs after the last pass (node 0: the tokens).
+    std::vector<matrix<T>> outputs() const {
+        std::vector<matrix<T>> out;
+        out.reserve(size());
+        for (std::size_t i = 0; i < size(); ++i) out.push_back(output(i));
+        return out;
+    }
+};
+
+template <class T, class G, std::size_t V, std::size_t M, std::size_t C>
+sequence_model_view<T> view_of(model<T, G>& m, const token_dataset<V, M, C>& data) {
+    constexpr auto widths = sequence_widths<G>();
+    return {[&m](const matrix<T>& x, const padding_mask& mask, mode md) { m.forward(x, mask, md); },
+            [&m](std::size_t i) -> const matrix<T>& { return m.output(i); },
+            [&data](const std::vector<std::size_t>& rows, std::size_t length) {
+                return pad_batch<T>(data, rows, length);
+            },
+            &m.nodes(),
+            std::vector<std::size_t>(widths.begin(), widths.end()),
+            shape_at<G, 0>::max_length,
+            V,
+            first_causal_node<G>()};
 }
 
 // Where two outputs of one sample differ most: the position (npos for a flat node), the
