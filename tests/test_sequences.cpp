@@ -1,5 +1,6 @@
 // Sequence models: token data sets and their loader, padded batches with masks, the sequence
-// layers' gradients in double with masks of several lengths, and a small model end to end.
+// layers' gradients in double with masks of several lengths, a small model end to end, and
+// the sequence probes (padding_invariance, causality) on healthy and injected-bug models.
 #include <doctest/doctest.h>
 
 #include <nnprobe/gradient_check.hpp>
@@ -9,14 +10,22 @@
 #include <nnprobe/layers/masked_pooling.hpp>
 #include <nnprobe/layers/normalisation.hpp>
 #include <nnprobe/layers/softmax.hpp>
+#include <nnprobe/loss.hpp>
 #include <nnprobe/model.hpp>
+#include <nnprobe/optimizer.hpp>
 #include <nnprobe/probes.hpp>
+#include <nnprobe/probes/causality.hpp>
 #include <nnprobe/probes/doctest.hpp>
+#include <nnprobe/probes/injected_sequence_bugs.hpp>
+#include <nnprobe/probes/padding_invariance.hpp>
 #include <nnprobe/token_data.hpp>
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -690,4 +699,155 @@ TEST_CASE("batch_invariance on token data: a mean that counts the padding differ
     const verdict v = batch_invariance(p, order_samples());
     expect_failed(v, "batch_invariance", {"differs alone vs in its batch", "node 5 mean_over_positions"});
     NNP_CHECK(batch_invariance(sequence_pipe, order_samples()));
+}
+
+namespace {
+// The classifier of examples/sequence_classifier.cpp with its attention and pooling nodes
+// (nodes 3 and 8) given: the healthy ones or an injected bug.
+constexpr std::size_t probe_vocab = 32, probe_len = 16;
+template <class Attention, class Pool>
+constexpr auto classifier_with(Attention attention, Pool pool) {
+    return nnp::token_input<probe_len> | nnp::embedding<probe_vocab, 32> | nnp::positional_encoding |
+           nnp::named<"x"> | attention | nnp::add<"x"> | nnp::layer_norm | nnp::dense<32> | nnp::relu |
+           pool | nnp::dense<2>;
+}
+constexpr auto healthy_classifier = classifier_with(nnp::self_attention<4>, nnp::masked_mean_pool);
+// A causal variant: causal attention, and the last real token (which sees the whole sequence).
+constexpr auto healthy_causal = classifier_with(nnp::causal_self_attention<4>, nnp::last_token_pool);
+
+// Sequences of 2 to 16 tokens: batches of them are padded.
+nnp::token_dataset<probe_vocab, probe_len, 2> probe_data(std::uint64_t s) {
+    return nnp::order_task<probe_vocab, probe_len>(48, nnp::seed{100 + s}, 2);
+}
+const std::vector<std::size_t> probe_rows{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+// A model after a few training steps with Adam, as the probe suite's mini-run leaves it.
+template <class T, class Net>
+auto trained_model(const Net& net, std::uint64_t s, const nnp::token_dataset<probe_vocab, probe_len, 2>& data) {
+    auto m = nnp::make_model<T>(net, nnp::seed{s});
+    nnp::optimizer_state<nnp::adam, T> opt(nnp::adam{.lr = 2e-3});
+    const auto batches = nnp::sequence_batch_order(data.size(), 8, nnp::seed{s});
+    for (std::size_t k = 0; k < 5; ++k) {
+        const auto b = nnp::pad_batch<T>(data, batches[k]);
+        m.forward(b.tokens, b.mask, nnp::mode::train);
+        nnp::softmax_cross_entropy(m.output(), b.labels, m.output_grad());
+        m.backward();
+        opt.step(m.params());
+    }
+    return m;
+}
+
+// Prints the measured numbers when NNP_SEQUENCE_PROBE_NUMBERS is set.
+bool print_numbers() { return std::getenv("NNP_SEQUENCE_PROBE_NUMBERS") != nullptr; }
+
+template <class T, class Net>
+void healthy_for_20_seeds(const Net& net, const char* name, bool causal) {
+    double spread = 0, change = 0;
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        CAPTURE(s);
+        const auto data = probe_data(s);
+        auto m = trained_model<T>(net, s, data);
+        const auto p = nnp::padding_invariance(m, data, probe_rows);
+        CHECK_MESSAGE(p.passed, p.explanation);
+        CHECK_MESSAGE(contains(p.explanation, "in evaluation and training mode"), p.explanation);
+        spread = std::max(spread, p.measured);
+        const auto c = nnp::causality(m, data, probe_rows);
+        CHECK_MESSAGE(c.passed, c.explanation);
+        CHECK_MESSAGE(contains(c.explanation, "not applicable") != causal, c.explanation);
+        change = std::max(change, c.measured);
+    }
+    CHECK(change == 0);
+    if (print_numbers())
+        fmt::print("healthy {} ({}), 20 seeds: padding_invariance largest difference {:.3g} relative "
+                   "({:.1f} ulp, tolerance 1024 ulp); causality largest change {:.3g}\n",
+                   name, sizeof(T) == 4 ? "float" : "double", spread,
+                   spread / std::numeric_limits<T>::epsilon(), change);
+}
+
+// A bug's verdict: failed, at the node expected, naming sample, position and difference.
+void caught(const nnp::verdict& v, const std::string& node, const char* bug) {
+    CHECK_MESSAGE(!v.passed, v.explanation);
+    CHECK_MESSAGE(contains(v.explanation, node), v.explanation);
+    CHECK_MESSAGE(contains(v.explanation, "sample "), v.explanation);
+    CHECK_MESSAGE(contains(v.explanation, v.check == "causality" ? "|change| = " : "|diff| = "), v.explanation);
+    if (print_numbers())
+        fmt::print("{}: {} fails at {}: measured {:.3g}{}\n", bug, v.check, node, v.measured,
+                   v.check == "causality" ? " (absolute)" : " (relative)");
+}
+}  // namespace
+
+TEST_CASE("sequence probes: the healthy classifier and a causal variant pass for 20 seeds") {
+    healthy_for_20_seeds<float>(healthy_classifier, "classifier", false);
+    healthy_for_20_seeds<double>(healthy_classifier, "classifier", false);
+    healthy_for_20_seeds<float>(healthy_causal, "causal classifier", true);
+    healthy_for_20_seeds<double>(healthy_causal, "causal classifier", true);
+}
+
+TEST_CASE("sequence probes: attention masked the wrong way is caught at the attention node") {
+    const auto data = probe_data(1);
+    {  // the user's attention with the mask on the keys, before the softmax: the healthy twin
+        auto m = trained_model<float>(classifier_with(nnp::bugs::user_attention<4>{}, nnp::masked_mean_pool), 1, data);
+        const auto v = nnp::padding_invariance(m, data, probe_rows);
+        CHECK_MESSAGE(v.passed, v.explanation);
+    }
+    {
+        auto m = trained_model<float>(classifier_with(nnp::bugs::query_masked_attention<4>{}, nnp::masked_mean_pool), 1, data);
+        caught(nnp::padding_invariance(m, data, probe_rows), "node 3 query_masked_attention<4> at position", "mask on the query axis");
+    }
+    {
+        auto m = trained_model<float>(classifier_with(nnp::bugs::mask_after_softmax_attention<4>{}, nnp::masked_mean_pool), 1, data);
+        caught(nnp::padding_invariance(m, data, probe_rows), "node 3 mask_after_softmax_attention<4> at position",
+               "mask after the softmax");
+    }
+    {
+        auto m = trained_model<float>(classifier_with(nnp::bugs::inverted_mask_attention<4>{}, nnp::masked_mean_pool), 1, data);
+        caught(nnp::padding_invariance(m, data, probe_rows), "node 3 inverted_mask_attention<4> at position", "inverted mask");
+    }
+}
+
+TEST_CASE("sequence probes: a causal mask off by one is caught by causality at its node") {
+    const auto data = probe_data(1);
+    {
+        auto m = trained_model<float>(classifier_with(nnp::bugs::user_causal_attention<4>{}, nnp::last_token_pool), 1, data);
+        const auto v = nnp::causality(m, data, probe_rows);
+        CHECK_MESSAGE(v.passed, v.explanation);
+        CHECK_MESSAGE(contains(v.explanation, "node 3 user_causal_attention<4> declares itself causal"), v.explanation);
+    }
+    auto m = trained_model<float>(classifier_with(nnp::bugs::off_by_one_causal_attention<4>{}, nnp::last_token_pool), 1, data);
+    const auto v = nnp::causality(m, data, probe_rows);
+    caught(v, "node 3 off_by_one_causal_attention<4>, at position", "causal mask off by one");
+    CHECK_MESSAGE(v.node == 3u, v.explanation);
+    // Padding stays masked: the leak is only into the future, which padding_invariance cannot see.
+    const auto p = nnp::padding_invariance(m, data, probe_rows);
+    CHECK_MESSAGE(p.passed, p.explanation);
+}
+
+TEST_CASE("sequence probes: pooling that counts or takes padded positions is caught at the pooling node") {
+    const auto data = probe_data(1);
+    {
+        auto m = trained_model<float>(classifier_with(nnp::self_attention<4>, nnp::bugs::mean_pool_over_batch_length{}), 1, data);
+        caught(nnp::padding_invariance(m, data, probe_rows), "node 8 mean_pool_over_batch_length at feature",
+               "padding counted in the mean");
+    }
+    {
+        auto m = trained_model<float>(classifier_with(nnp::causal_self_attention<4>, nnp::bugs::last_padded_token_pool{}), 1, data);
+        caught(nnp::padding_invariance(m, data, probe_rows), "node 8 last_padded_token_pool at feature",
+               "last padded position pooled");
+    }
+}
+
+TEST_CASE("padding_invariance: a stochastic layer is compared in evaluation mode only; bad lengths are errors") {
+    constexpr auto net = nnp::token_input<8> | nnp::embedding<9, 6> | nnp::dropout(0.2) |
+                         nnp::masked_mean_pool | nnp::dense<2>;
+    auto m = nnp::make_model<double>(net, nnp::seed{2});
+    const auto data = nnp::order_task<9, 8>(6, nnp::seed{3});
+    const auto v = nnp::padding_invariance(m, data, {0, 1, 2, 3, 4, 5});
+    CHECK_MESSAGE(v.passed, v.explanation);
+    CHECK_MESSAGE(contains(v.explanation, "in evaluation mode"), v.explanation);
+    REQUIRE(v.notes.size() == 1);
+    CHECK(contains(v.notes[0], "node 2 dropout(0.200000) gives another output on each training pass"));
+    CHECK_THROWS_WITH_AS(nnp::padding_invariance(m, data, {0, 1}, 9), doctest::Contains("cannot pad to 9"),
+                         nnp::error);
+    CHECK_THROWS_AS(nnp::padding_invariance(m, data, {}), nnp::data_error);
+    CHECK_THROWS_AS(nnp::causality(m, data, {6}), nnp::data_error);
 }

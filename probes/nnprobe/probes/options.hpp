@@ -9,6 +9,8 @@
 
 #include <nnprobe/pipeline.hpp>
 
+#include "tolerances.hpp"
+
 namespace nnp {
 
 struct probe_options {
@@ -28,18 +30,6 @@ struct probe_options {
 };
 
 namespace detail {
-
-// Floating-point tolerances from the scalar type. Batch invariance allows for a different
-// summation order in the matrix products of a batch and of one sample (about 2^10 ulp);
-// "changed" means moved by at least one ulp of the tensor's largest weight.
-template <class T>
-constexpr double invariance_tolerance() {
-    return 1024.0 * std::numeric_limits<T>::epsilon();
-}
-template <class T>
-constexpr double change_tolerance() {
-    return std::numeric_limits<T>::epsilon();
-}
 
 // The loss at chance, from the loss and the label type: ln C for softmax cross-entropy,
 // ln 2 for binary cross-entropy; for regression it needs the data (the targets' variance).
