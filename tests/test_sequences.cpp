@@ -701,6 +701,22 @@ TEST_CASE("batch_invariance on token data: a mean that counts the padding differ
     NNP_CHECK(batch_invariance(sequence_pipe, order_samples()));
 }
 
+TEST_CASE("batch_invariance on a causal model: a causal mask off by one is caught at its node, the healthy one passes") {
+    constexpr auto causal_with = [](auto attention) {
+        return token_input<test_len> | embedding<test_vocab, 16> | positional_encoding | named<"x"> | attention |
+               add<"x"> | layer_norm | dense<16> | relu | last_token_pool | dense<2>;
+    };
+    const auto leaky = pipeline(order_data{}, causal_with(bugs::off_by_one_causal_attention<2>{}),
+                                softmax_cross_entropy, adam{.lr = 1e-2});
+    const verdict v = batch_invariance(leaky, order_samples());
+    expect_failed(v, "batch_invariance", {"batch_invariance: causality", "node 3 off_by_one_causal_attention<2>"});
+    const auto healthy = pipeline(order_data{}, causal_with(causal_self_attention<2>), softmax_cross_entropy,
+                                  adam{.lr = 1e-2});
+    const verdict ok = batch_invariance(healthy, order_samples());
+    NNP_CHECK(ok);
+    CHECK_MESSAGE(contains(ok.explanation, "causality"), ok.explanation);
+}
+
 namespace {
 // The classifier of examples/sequence_classifier.cpp with its attention and pooling nodes
 // (nodes 3 and 8) given: the healthy ones or an injected bug.

@@ -3,14 +3,19 @@
 // and in a shuffled batch, within a tolerance from the scalar type (2^10 ulp, scaled by the
 // node's largest output: the matrix products of a batch and of one row may sum in another
 // order). On failure it names the sample and the first node where the outputs diverge.
+// On token data it also pads the batch further than its longest sample (padding_invariance:
+// every node compared over each sample's real positions) and, for a causal model, checks
+// that no position sees the tokens after it (causality).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include <fmt/core.h>
 
+#include "causality.hpp"
 #include "mini_run.hpp"
 #include "options.hpp"
+#include "padding_invariance.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
@@ -82,9 +87,7 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
         return true;
     };
 
-    // SEQUENCE CALL SITE: token data's own batch-invariance check (alone, in its batch, with
-    // extra padding; the first diverging node) belongs here. Until it is wired in, token data
-    // runs the comparisons below as features do, a sample alone being unpadded.
+    // A sample alone is unpadded on token data; extra padding and causality come after.
     for (std::size_t s = 0; s < n; ++s) {
         const auto& out = run.infer(detail::inputs_of(sub, {s}));
         if (!compare(out, 0, s, "alone")) return v;
@@ -100,6 +103,20 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
     v.explanation = fmt::format(
         "batch_invariance: all {} samples agree at every node in their batch, alone and shuffled "
         "(tolerance {:.3g} relative)", n, v.threshold);
+    if constexpr (detail::is_token_dataset<typename P::dataset_type>) {
+        std::vector<std::size_t> rows(n);
+        std::iota(rows.begin(), rows.end(), std::size_t{0});
+        for (int which = 0; which < 2; ++which) {
+            verdict sv = which == 0 ? padding_invariance(m, sub, rows) : causality(m, sub, rows, o.run_seed);
+            if (!sv.passed) {
+                sv.check = "batch_invariance";
+                sv.explanation = "batch_invariance: " + sv.explanation;
+                return sv;
+            }
+            v.explanation += "; " + sv.explanation;
+            v.notes.insert(v.notes.end(), sv.notes.begin(), sv.notes.end());
+        }
+    }
     return v;
 }
 
