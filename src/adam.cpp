@@ -26,6 +26,10 @@ inline void adam_scalar(float* w, const float* g, float* m, float* v, std::size_
     }
 }
 
+// _mm512_sqrt_ps, masked to every lane: the same square roots, without g++ 12's false
+// "may be used uninitialized" on the unmasked form's undefined pass-through.
+__attribute__((target("avx512f"))) inline __m512 sqrt_all(__m512 x) { return _mm512_maskz_sqrt_ps(0xFFFF, x); }
+
 __attribute__((target("avx512f"))) void adam_avx512(float* w, const float* g, float* m, float* v, std::size_t n,
                                                     const adam_floats& k) {
     const __m512 b1 = _mm512_set1_ps(k.b1), b2 = _mm512_set1_ps(k.b2), c1 = _mm512_set1_ps(k.c1),
@@ -39,7 +43,7 @@ __attribute__((target("avx512f"))) void adam_avx512(float* w, const float* g, fl
             _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(v + i)), _mm512_mul_ps(_mm512_mul_ps(c2, gi), gi));
         _mm512_storeu_ps(m + i, mi);
         _mm512_storeu_ps(v + i, vi);
-        const __m512 u = _mm512_div_ps(_mm512_mul_ps(step, mi), _mm512_add_ps(_mm512_sqrt_ps(vi), eps));
+        const __m512 u = _mm512_div_ps(_mm512_mul_ps(step, mi), _mm512_add_ps(sqrt_all(vi), eps));
         _mm512_storeu_ps(w + i, _mm512_sub_ps(wi, _mm512_add_ps(u, _mm512_mul_ps(decay, wi))));
     }
     adam_scalar(w, g, m, v, i, n, k);
