@@ -366,6 +366,105 @@ TEST_CASE("a CNN training step allocates nothing once the batch size is steady")
     CHECK(g_allocations.load() - before == 0);
 }
 
+namespace {
+// im2col and col2im written plainly, one bounds check per element, over positions in order:
+// the copies and sums the fast paths must reproduce bit for bit. `ref` has one row per
+// (sample, output position) and one column per (channel, kernel row, kernel column).
+template <class T>
+void plain_im2col(const T* x, std::size_t rows, const detail::window_dims& g, std::vector<T>& ref) {
+    ref.assign(rows * g.positions() * g.patch(), T(-7));
+    T* c = ref.data();
+    for (std::size_t n = 0; n < rows; ++n)
+        for (std::size_t oh = 0; oh < g.out_h; ++oh)
+            for (std::size_t ow = 0; ow < g.out_w; ++ow)
+                for (std::size_t ch = 0; ch < g.channels; ++ch)
+                    for (std::size_t kh = 0; kh < g.kernel; ++kh)
+                        for (std::size_t kw = 0; kw < g.kernel; ++kw, ++c) {
+                            const long ih = long(oh * g.stride + kh * g.dilation) - long(g.pad_top);
+                            const long iw = long(ow * g.stride + kw * g.dilation) - long(g.pad_left);
+                            const bool inside = ih >= 0 && iw >= 0 && ih < long(g.height) && iw < long(g.width);
+                            *c = inside ? x[n * g.in_size() + (ch * g.height + ih) * g.width + iw] : T(0);
+                        }
+}
+template <class T>
+void plain_col2im(const T* ref, std::size_t rows, const detail::window_dims& g, std::vector<T>& dx) {
+    dx.assign(rows * g.in_size(), T(0));
+    for (std::size_t n = 0; n < rows; ++n)
+        for (std::size_t oh = 0; oh < g.out_h; ++oh)
+            for (std::size_t ow = 0; ow < g.out_w; ++ow)
+                for (std::size_t ch = 0; ch < g.channels; ++ch)
+                    for (std::size_t kh = 0; kh < g.kernel; ++kh)
+                        for (std::size_t kw = 0; kw < g.kernel; ++kw, ++ref) {
+                            const long ih = long(oh * g.stride + kh * g.dilation) - long(g.pad_top);
+                            const long iw = long(ow * g.stride + kw * g.dilation) - long(g.pad_left);
+                            if (ih >= 0 && iw >= 0 && ih < long(g.height) && iw < long(g.width))
+                                dx[n * g.in_size() + (ch * g.height + ih) * g.width + iw] += *ref;
+                        }
+}
+
+// The fast im2col against the plain one (transposed: the fast layout is patch x (sample,
+// position)), and the fast col2im against the plain sums, bit for bit, at several batch sizes.
+template <class T, class W>
+void check_window_copies() {
+    constexpr detail::window_dims g = detail::dims_of<W>();
+    static_assert(W::fits);
+    CAPTURE(g.channels);
+    CAPTURE(g.height);
+    CAPTURE(g.width);
+    CAPTURE(g.kernel);
+    CAPTURE(g.stride);
+    CAPTURE(g.dilation);
+    CAPTURE(g.pad_top);
+    nnp::rng r(seed{g.height * 131 + g.kernel * 7 + g.stride});
+    for (const std::size_t rows : {1, 3}) {
+        CAPTURE(rows);
+        const std::size_t positions = g.positions(), patch = g.patch(), columns = rows * positions;
+        std::vector<T> x(rows * g.in_size()), fast(patch * columns, T(-9)), ref;
+        for (auto& v : x) v = static_cast<T>(r.normal());
+        detail::im2col<g>(x.data(), rows, fast.data());
+        plain_im2col(x.data(), rows, g, ref);
+        std::size_t wrong = 0;
+        for (std::size_t m = 0; m < columns; ++m)
+            for (std::size_t j = 0; j < patch; ++j)
+                wrong += std::memcmp(&fast[j * columns + m], &ref[m * patch + j], sizeof(T)) != 0;
+        CHECK(wrong == 0);
+
+        // Column entries that differ in magnitude, so a pixel's sum depends on its order.
+        for (auto& v : fast) v = static_cast<T>(r.normal() * std::exp(4 * r.normal()));
+        for (std::size_t m = 0; m < columns; ++m)
+            for (std::size_t j = 0; j < patch; ++j) ref[m * patch + j] = fast[j * columns + m];
+        std::vector<T> dx(rows * g.in_size(), T(5)), plain;
+        detail::col2im<g>(fast.data(), rows, dx.data());
+        plain_col2im(ref.data(), rows, g, plain);
+        CHECK(std::memcmp(dx.data(), plain.data(), dx.size() * sizeof(T)) == 0);
+    }
+}
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t K, std::size_t S, std::size_t D,
+          std::size_t P, bool Same>
+using win = detail::window<shape<C, H, W>, K, S, D, P, Same>;
+}  // namespace
+
+TEST_CASE("im2col and col2im: the fast copies give the plain loop's bits for every window option") {
+    auto all = []<class T>(T) {
+        check_window_copies<T, win<3, 32, 32, 3, 1, 1, 0, false>>();  // the bench's W6 layers
+        check_window_copies<T, win<32, 15, 15, 3, 1, 1, 0, false>>();
+        check_window_copies<T, win<1, 8, 8, 3, 1, 1, 0, true>>();     // same padding
+        check_window_copies<T, win<2, 7, 9, 2, 1, 1, 0, true>>();     // even kernel: more pad after
+        check_window_copies<T, win<2, 7, 6, 4, 1, 1, 0, true>>();
+        check_window_copies<T, win<2, 9, 8, 3, 2, 1, 1, false>>();    // stride, padding
+        check_window_copies<T, win<3, 10, 11, 3, 3, 1, 2, false>>();
+        check_window_copies<T, win<2, 9, 9, 3, 1, 2, 0, false>>();    // dilation
+        check_window_copies<T, win<2, 12, 10, 3, 1, 2, 0, true>>();   // dilation, same padding
+        check_window_copies<T, win<2, 11, 13, 4, 3, 2, 2, false>>();  // everything at once
+        check_window_copies<T, win<1, 5, 5, 5, 1, 1, 0, false>>();    // one position
+        check_window_copies<T, win<2, 4, 4, 3, 1, 1, 3, false>>();    // padding wider than the kernel
+        check_window_copies<T, win<3, 6, 5, 1, 2, 1, 0, false>>();    // 1 x 1, stride 2
+        check_window_copies<T, win<1, 3, 3, 2, 4, 1, 2, false>>();    // stride beyond the kernel
+    };
+    all(float{});
+    all(double{});
+}
+
 TEST_CASE("conv2d and pooling: PyTorch's output sizes, node descriptions, linearity classes") {
     constexpr auto net = input<1, 10, 10> | conv2d<8, 3> | relu | conv2d<8, 3, same_padding> | relu |
                          conv2d<4, 2, same_padding> | relu | conv2d<4, 3, stride<2>, padding<1>> | relu |

@@ -209,11 +209,14 @@ struct wrong_stride_conv_t : conv_stride_2 {
                       context& ctx) {
             conv_stride_2::impl<T, In>::backward(x, y, dy, nullptr, ctx);  // parameters: right
             if (!dx) return;
-            nnp::detail::window_dims g = this->geometry;
-            g.stride = 1;  // bug
+            static constexpr nnp::detail::window_dims g = [] {
+                nnp::detail::window_dims d = conv_stride_2::impl<T, In>::geometry;
+                d.stride = 1;  // bug
+                return d;
+            }();
             nnp::detail::ensure_shape(this->dcol, this->col.shape()[0], this->col.shape()[1]);
-            nnp::detail::gemm(this->by_position, this->w, this->dcol);
-            nnp::detail::col2im(this->dcol.data(), dy.shape()[0], g, dx->data());
+            nnp::detail::gemm(this->w, this->by_channel, this->dcol, true, false);
+            nnp::detail::col2im<g>(this->dcol.data(), dy.shape()[0], dx->data());
         }
     };
 };

@@ -8,6 +8,7 @@
 //   conv2d<16, 3, same_padding>, conv2d<8, 5, stride<2>, padding<2>>, max_pool2d<2, stride<1>>
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -137,52 +138,97 @@ std::string window_text() {
     return s;
 }
 
-// im2col for a batch: `col` gets one row per (sample, output position), one column per
-// (channel, kernel row, kernel column); padding reads as zero.
-template <class T>
-void im2col(const T* x, std::size_t rows, const window_dims& g, T* col) {
-    const std::size_t k = g.kernel, patch = g.patch();
-    for (std::size_t n = 0; n < rows; ++n, x += g.in_size()) {
-        for (std::size_t oh = 0; oh < g.out_h; ++oh)
-            for (std::size_t ow = 0; ow < g.out_w; ++ow, col += patch) {
-                T* c = col;
-                for (std::size_t ch = 0; ch < g.channels; ++ch) {
-                    const T* plane = x + ch * g.height * g.width;
-                    for (std::size_t kh = 0; kh < k; ++kh) {
+// Where one kernel offset reads: output columns [lo, hi) of a row hit the input at
+// ow * stride + offset - pad, inside [0, size); the others read padding.
+struct window_run {
+    std::size_t lo, hi;
+};
+constexpr window_run run_inside(std::size_t offset, std::size_t pad, std::size_t size, std::size_t stride,
+                                std::size_t out) {
+    // First ow with ow * stride + offset >= pad, last with ow * stride + offset < pad + size.
+    const std::size_t lo = offset >= pad ? 0 : (pad - offset + stride - 1) / stride;
+    const std::size_t hi = offset >= pad + size ? 0 : (pad + size - offset - 1) / stride + 1;
+    return {std::min(lo, out), std::min(std::max(lo, hi), out)};
+}
+
+// A copy of N entries, N known at compile time, in 16-byte moves the compiler inlines: the rows
+// im2col copies are short, and a call to memcpy per row costs more than the copy.
+template <std::size_t N, class T>
+void copy_short(const T* src, T* dst) {
+    constexpr std::size_t chunk = 16 / sizeof(T), whole = N / chunk * chunk;
+    for (std::size_t i = 0; i < whole; i += chunk) std::memcpy(dst + i, src + i, 16);
+    if constexpr (N > whole) std::memcpy(dst + whole, src + whole, (N - whole) * sizeof(T));
+}
+
+// im2col for a batch, in the layout that makes the convolution's product land with one
+// row per output channel: `cols` has one row per (channel, kernel row, kernel column) and
+// one column per (sample, output position), i.e. patch x (rows * positions); padding reads
+// as zero. The geometry is a template argument: stride 1 (the common case) copies whole runs
+// of an input row.
+template <window_dims G, class T>
+void im2col(const T* x, std::size_t rows, T* cols) {
+    constexpr std::size_t k = G.kernel, positions = G.positions();
+    const std::size_t stride_row = rows * positions;
+    for (std::size_t n = 0; n < rows; ++n, x += G.in_size())
+        for (std::size_t ch = 0; ch < G.channels; ++ch) {
+            const T* plane = x + ch * G.height * G.width;
+            for (std::size_t kh = 0; kh < k; ++kh)
+                for (std::size_t kw = 0; kw < k; ++kw) {
+                    T* dst = cols + ((ch * k + kh) * k + kw) * stride_row + n * positions;
+                    const window_run r = run_inside(kw * G.dilation, G.pad_left, G.width, G.stride, G.out_w);
+                    // iw of output column ow: ow * stride + kw * dilation - pad (mod 2^64).
+                    const std::size_t shift = kw * G.dilation - G.pad_left;
+                    for (std::size_t oh = 0; oh < G.out_h; ++oh, dst += G.out_w) {
                         // ih may be "negative": unsigned wrap-around makes it >= height.
-                        const std::size_t ih = oh * g.stride + kh * g.dilation - g.pad_top;
-                        for (std::size_t kw = 0; kw < k; ++kw, ++c) {
-                            const std::size_t iw = ow * g.stride + kw * g.dilation - g.pad_left;
-                            *c = ih < g.height && iw < g.width ? plane[ih * g.width + iw] : T(0);
+                        const std::size_t ih = oh * G.stride + kh * G.dilation - G.pad_top;
+                        if (ih >= G.height) {
+                            std::fill(dst, dst + G.out_w, T(0));
+                            continue;
                         }
+                        std::fill(dst, dst + r.lo, T(0));
+                        if (r.lo < r.hi) {
+                            const T* src = plane + ih * G.width + (r.lo * G.stride + shift);
+                            if constexpr (G.stride == 1) {
+                                if (r.hi - r.lo == G.out_w) copy_short<G.out_w>(src, dst);
+                                else std::copy(src, src + (r.hi - r.lo), dst + r.lo);
+                            }
+                            else
+                                for (std::size_t i = 0; i < r.hi - r.lo; ++i) dst[r.lo + i] = src[i * G.stride];
+                        }
+                        std::fill(dst + r.hi, dst + G.out_w, T(0));
                     }
                 }
-            }
-    }
+        }
 }
 
 // The adjoint of im2col: every column entry added back to the pixel it came from. `dx` is
-// assigned (zeroed first).
-template <class T>
-void col2im(const T* col, std::size_t rows, const window_dims& g, T* dx) {
-    const std::size_t k = g.kernel, patch = g.patch();
-    std::fill(dx, dx + rows * g.in_size(), T(0));
-    for (std::size_t n = 0; n < rows; ++n, dx += g.in_size()) {
-        for (std::size_t oh = 0; oh < g.out_h; ++oh)
-            for (std::size_t ow = 0; ow < g.out_w; ++ow, col += patch) {
-                const T* c = col;
-                for (std::size_t ch = 0; ch < g.channels; ++ch) {
-                    T* plane = dx + ch * g.height * g.width;
-                    for (std::size_t kh = 0; kh < k; ++kh) {
-                        const std::size_t ih = oh * g.stride + kh * g.dilation - g.pad_top;
-                        for (std::size_t kw = 0; kw < k; ++kw, ++c) {
-                            const std::size_t iw = ow * g.stride + kw * g.dilation - g.pad_left;
-                            if (ih < g.height && iw < g.width) plane[ih * g.width + iw] += *c;
-                        }
+// assigned (zeroed first). Each pixel receives its terms in order of output position (as a
+// loop over positions would add them): kernel offsets in reverse order.
+template <window_dims G, class T>
+void col2im(const T* cols, std::size_t rows, T* dx) {
+    constexpr std::size_t k = G.kernel, positions = G.positions();
+    const std::size_t stride_row = rows * positions;
+    std::fill(dx, dx + rows * G.in_size(), T(0));
+    for (std::size_t n = 0; n < rows; ++n, dx += G.in_size())
+        for (std::size_t ch = 0; ch < G.channels; ++ch) {
+            T* plane = dx + ch * G.height * G.width;
+            for (std::size_t kh = k; kh-- > 0;)
+                for (std::size_t kw = k; kw-- > 0;) {
+                    const T* src = cols + ((ch * k + kh) * k + kw) * stride_row + n * positions;
+                    const window_run r = run_inside(kw * G.dilation, G.pad_left, G.width, G.stride, G.out_w);
+                    const std::size_t shift = kw * G.dilation - G.pad_left;
+                    for (std::size_t oh = 0; oh < G.out_h; ++oh, src += G.out_w) {
+                        const std::size_t ih = oh * G.stride + kh * G.dilation - G.pad_top;
+                        if (ih >= G.height || r.lo >= r.hi) continue;
+                        T* d = plane + ih * G.width + (r.lo * G.stride + shift);
+                        const T* s = src + r.lo;
+                        if constexpr (G.stride == 1)
+                            for (std::size_t i = 0; i < r.hi - r.lo; ++i) d[i] += s[i];
+                        else
+                            for (std::size_t i = 0; i < r.hi - r.lo; ++i) d[i * G.stride] += s[i];
                     }
                 }
-            }
-    }
+        }
 }
 
 }  // namespace detail

@@ -47,8 +47,10 @@ struct conv2d_t : layer_base<conv2d_t<Out, K, Bias, Opts...>> {
         static constexpr std::size_t positions = geometry.positions();  // Ho*Wo
         matrix<T> w = detail::zero_matrix<T>(Out, patch), dw = detail::zero_matrix<T>(Out, patch);
         vector<T> b = detail::filled_vector<T>(Bias ? Out : 0, T(0)), db = b;
-        matrix<T> col, dcol;  // (rows * positions) x patch
-        matrix<T> by_position;  // (rows * positions) x Out: the product's layout
+        // The product's layout: one row per output channel, one column per (sample, position),
+        // so that forward copies whole rows into the output, never a transpose.
+        matrix<T> col, dcol;    // patch x (rows * positions)
+        matrix<T> by_channel;   // Out x (rows * positions)
 
         void init(const conv2d_t&, const init_spec& s, rng& r) {
             detail::initialise(w, s, patch, Out * K * K, r);
@@ -60,39 +62,58 @@ struct conv2d_t : layer_base<conv2d_t<Out, K, Bias, Opts...>> {
             if constexpr (Bias) f("bias", b, db);
         }
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            const std::size_t rows = x.shape()[0];
-            detail::ensure_shape(col, rows * positions, patch);
-            detail::ensure_shape(by_position, rows * positions, Out);
-            detail::im2col(x.data(), rows, geometry, col.data());
-            detail::gemm(col, w, by_position, false, true);
-            // (sample, position) x channel -> sample x (channel, position), plus the bias.
-            const T* src = by_position.data();
+            const std::size_t rows = x.shape()[0], columns = rows * positions;
+            detail::ensure_shape(col, patch, columns);
+            detail::ensure_shape(by_channel, Out, columns);
+            detail::im2col<geometry>(x.data(), rows, col.data());
+            detail::gemm(w, col, by_channel);
+            // channel x (sample, position) -> sample x (channel, position), plus the bias.
             T* dst = y.data();
-            for (std::size_t n = 0; n < rows; ++n, dst += Out * positions)
-                for (std::size_t p = 0; p < positions; ++p, src += Out)
-                    for (std::size_t o = 0; o < Out; ++o)
-                        dst[o * positions + p] = Bias ? src[o] + b(o) : src[o];
+            for (std::size_t n = 0; n < rows; ++n)
+                for (std::size_t o = 0; o < Out; ++o, dst += positions) {
+                    const T* src = by_channel.data() + o * columns + n * positions;
+                    if constexpr (Bias) {
+                        const T bias = b(o);
+                        for (std::size_t p = 0; p < positions; ++p) dst[p] = src[p] + bias;
+                    } else {
+                        std::copy(src, src + positions, dst);
+                    }
+                }
         }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            const std::size_t rows = dy.shape()[0];
-            detail::ensure_shape(by_position, rows * positions, Out);
+            const std::size_t rows = dy.shape()[0], columns = rows * positions;
+            detail::ensure_shape(by_channel, Out, columns);
             const T* src = dy.data();
-            T* dst = by_position.data();
-            for (std::size_t n = 0; n < rows; ++n, src += Out * positions)
-                for (std::size_t p = 0; p < positions; ++p, dst += Out)
-                    for (std::size_t o = 0; o < Out; ++o) dst[o] = src[o * positions + p];
-            detail::gemm(by_position, col, dw, true, false);
-            if constexpr (Bias) {
-                db.fill(T(0));
-                const T* g = by_position.data();
-                for (std::size_t m = 0, total = rows * positions; m < total; ++m, g += Out)
-                    for (std::size_t o = 0; o < Out; ++o) db(o) += g[o];
-            }
+            for (std::size_t n = 0; n < rows; ++n)
+                for (std::size_t o = 0; o < Out; ++o, src += positions)
+                    std::copy(src, src + positions, by_channel.data() + o * columns + n * positions);
+            detail::gemm(by_channel, col, dw, false, true);
+            if constexpr (Bias) bias_gradient(columns);
             if (!dx) return;
-            detail::ensure_shape(dcol, rows * positions, patch);
-            detail::gemm(by_position, w, dcol);
-            detail::col2im(dcol.data(), rows, geometry, dx->data());
+            detail::ensure_shape(dcol, patch, columns);
+            detail::gemm(w, by_channel, dcol, true, false);
+            detail::col2im<geometry>(dcol.data(), rows, dx->data());
+        }
+        // db(o) = the sum of channel o's row, added left to right (one chain per channel, so
+        // the bits do not depend on how many channels there are); eight channels at a time
+        // keep eight chains in flight.
+        void bias_gradient(std::size_t columns) {
+            constexpr std::size_t lanes = 8;
+            std::size_t o = 0;
+            for (; o + lanes <= Out; o += lanes) {
+                const T* g = by_channel.data() + o * columns;
+                T s[lanes] = {};
+                for (std::size_t m = 0; m < columns; ++m)
+                    for (std::size_t l = 0; l < lanes; ++l) s[l] += g[l * columns + m];
+                for (std::size_t l = 0; l < lanes; ++l) db(o + l) = s[l];
+            }
+            for (; o < Out; ++o) {
+                const T* g = by_channel.data() + o * columns;
+                T s = 0;
+                for (std::size_t m = 0; m < columns; ++m) s += g[m];
+                db(o) = s;
+            }
         }
     };
 };

@@ -8,8 +8,9 @@
 // a NaN on.
 #include <cmath>
 #include <cstdint>
-#include <limits>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../layer.hpp"
@@ -20,6 +21,49 @@
 namespace nnp {
 
 namespace detail {
+// Max pooling's rule for a window scanned in order: a later entry c replaces the best b so
+// far when c > b, or when c is a NaN and b is not (written without branches: it vectorises).
+template <class V>
+auto max_pool_takes(V c, V b) {
+    return !(c <= b) & (b == b);
+}
+
+// 2 x 2 windows at stride 2 on float, four windows at a time (GCC/Clang vector extensions):
+// one output row of `n` windows from input rows `top` and `top + width`, `first` the index of
+// the first window's top-left entry.
+inline std::size_t max_pool_2x2_row(const float* top, std::size_t width, std::size_t n, std::uint32_t first,
+                                    float* out, std::uint32_t* arg) {
+    using v4f = float __attribute__((vector_size(16)));
+    using v4i = std::int32_t __attribute__((vector_size(16)));
+    auto load = [](const float* p) {
+        v4f v;
+        std::memcpy(&v, p, sizeof v);
+        return v;
+    };
+    const v4i lane = {0, 2, 4, 6};
+    const auto offset1 = static_cast<std::int32_t>(width);
+    std::size_t ow = 0;
+    for (; ow + 4 <= n; ow += 4) {
+        const float* p = top + 2 * ow;
+        const v4f a0 = load(p), a1 = load(p + 4), b0 = load(p + width), b1 = load(p + width + 4);
+        v4f best = __builtin_shufflevector(a0, a1, 0, 2, 4, 6);
+        v4i at = lane + static_cast<std::int32_t>(first + 2 * ow);
+        const v4f later[3] = {__builtin_shufflevector(a0, a1, 1, 3, 5, 7),
+                              __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
+                              __builtin_shufflevector(b0, b1, 1, 3, 5, 7)};
+        const std::int32_t step[3] = {1, offset1, offset1 + 1};
+        const v4i start = at;
+        for (int k = 0; k < 3; ++k) {
+            const v4i take = max_pool_takes(later[k], best);
+            best = take ? later[k] : best;
+            at = take ? start + step[k] : at;
+        }
+        std::memcpy(out + ow, &best, sizeof best);
+        std::memcpy(arg + ow, &at, sizeof at);
+    }
+    return ow;
+}
+
 template <std::size_t K, class... Opts>
 struct pool_base {
     static_assert(K >= 1, "nnprobe: a pooling window is at least 1 x 1");
@@ -50,34 +94,40 @@ struct max_pool2d_t : detail::pool_base<K, Opts...> {
         static constexpr std::size_t out_cols = g.channels * g.positions();
         std::vector<std::uint32_t> argmax;  // per output entry: the input entry it took
 
+        // Row by row, one kernel offset at a time across the row's windows, keeping each
+        // window's best so far (max_pool_takes): the first maximum, or the first NaN, as a scan
+        // of each window in order finds them; done this way the loop over windows vectorises.
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
             const std::size_t rows = x.shape()[0];
             if (argmax.size() != rows * out_cols) argmax.resize(rows * out_cols);
-            const std::size_t plane = g.height * g.width;
-            std::uint32_t* arg = argmax.data();
+            constexpr std::size_t plane = g.height * g.width, s = g.stride, wd = g.width, ow_n = g.out_w;
+            const T* in = x.data();
             T* out = y.data();
-            for (std::size_t n = 0; n < rows; ++n)
-                for (std::size_t c = 0; c < g.channels; ++c) {
-                    const std::size_t base = n * g.in_size() + c * plane;
-                    const T* in = x.data() + base;
-                    for (std::size_t oh = 0; oh < g.out_h; ++oh)
-                        for (std::size_t ow = 0; ow < g.out_w; ++ow, ++out, ++arg) {
-                            std::size_t best = oh * g.stride * g.width + ow * g.stride;
-                            T v = -std::numeric_limits<T>::infinity();
-                            for (std::size_t kh = 0; kh < g.kernel; ++kh)
-                                for (std::size_t kw = 0; kw < g.kernel; ++kw) {
-                                    const std::size_t i = (oh * g.stride + kh) * g.width + ow * g.stride + kw;
-                                    if (in[i] > v || std::isnan(in[i])) {
-                                        v = in[i];
-                                        best = i;
-                                        if (std::isnan(v)) goto done;
-                                    }
-                                }
-                        done:
-                            *out = in[best];
-                            *arg = static_cast<std::uint32_t>(base + best - n * g.in_size());
-                        }
+            std::uint32_t* arg = argmax.data();
+            for (std::size_t pl = 0; pl < rows * g.channels; ++pl, in += plane) {
+                const auto base = static_cast<std::uint32_t>((pl % g.channels) * plane);
+                for (std::size_t oh = 0; oh < g.out_h; ++oh, out += ow_n, arg += ow_n) {
+                    const T* top = in + oh * s * wd;
+                    const auto row_first = static_cast<std::uint32_t>(base + oh * s * wd);
+                    std::size_t done = 0;
+                    if constexpr (std::is_same_v<T, float> && g.kernel == 2 && s == 2)
+                        done = detail::max_pool_2x2_row(top, wd, ow_n, row_first, out, arg);
+                    for (std::size_t ow = done; ow < ow_n; ++ow) {
+                        const T* w0 = top + ow * s;
+                        T best = w0[0];
+                        std::uint32_t at = 0;
+                        for (std::size_t kh = 0; kh < g.kernel; ++kh)
+                            for (std::size_t kw = kh == 0 ? 1 : 0; kw < g.kernel; ++kw) {
+                                const T c = w0[kh * wd + kw];
+                                const bool take = detail::max_pool_takes(c, best);
+                                best = take ? c : best;
+                                at = take ? static_cast<std::uint32_t>(kh * wd + kw) : at;
+                            }
+                        out[ow] = best;
+                        arg[ow] = row_first + static_cast<std::uint32_t>(ow * s) + at;
+                    }
                 }
+            }
         }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
