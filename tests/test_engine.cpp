@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <vector>
 
@@ -460,6 +461,81 @@ TEST_CASE("im2col and col2im: the fast copies give the plain loop's bits for eve
         check_window_copies<T, win<2, 4, 4, 3, 1, 1, 3, false>>();    // padding wider than the kernel
         check_window_copies<T, win<3, 6, 5, 1, 2, 1, 0, false>>();    // 1 x 1, stride 2
         check_window_copies<T, win<1, 3, 3, 2, 4, 1, 2, false>>();    // stride beyond the kernel
+    };
+    all(float{});
+    all(double{});
+}
+
+namespace {
+// Max pooling written plainly: each window scanned in order, the first maximum kept, the first
+// NaN passed on; dx gets each output's gradient at the entry it took.
+template <class T>
+void plain_max_pool(const std::vector<T>& x, std::size_t rows, const detail::window_dims& g, std::vector<T>& y,
+                    const std::vector<T>& dy, std::vector<T>& dx) {
+    y.clear();
+    dx.assign(x.size(), T(0));
+    std::size_t j = 0;
+    for (std::size_t n = 0; n < rows; ++n)
+        for (std::size_t c = 0; c < g.channels; ++c)
+            for (std::size_t oh = 0; oh < g.out_h; ++oh)
+                for (std::size_t ow = 0; ow < g.out_w; ++ow, ++j) {
+                    const std::size_t plane = n * g.in_size() + c * g.height * g.width;
+                    std::size_t best = plane + oh * g.stride * g.width + ow * g.stride;
+                    bool nan = false;
+                    for (std::size_t kh = 0; kh < g.kernel && !nan; ++kh)
+                        for (std::size_t kw = 0; kw < g.kernel && !nan; ++kw) {
+                            const std::size_t i = plane + (oh * g.stride + kh) * g.width + ow * g.stride + kw;
+                            if (std::isnan(x[i])) nan = true, best = i;
+                            else if (x[i] > x[best]) best = i;
+                        }
+                    y.push_back(x[best]);
+                    dx[best] += dy[j];
+                }
+}
+
+template <class T, std::size_t C, std::size_t H, std::size_t W, std::size_t K, class... Opts>
+void check_max_pool() {
+    using layer = max_pool2d_t<K, Opts...>;
+    using in = shape<C, H, W>;
+    typename layer::template impl<T, in> pool;
+    constexpr detail::window_dims g = decltype(pool)::g;
+    CAPTURE(H);
+    CAPTURE(W);
+    CAPTURE(K);
+    CAPTURE(g.stride);
+    nnp::rng r(seed{H * 31 + W + K});
+    const std::size_t rows = 3, outs = g.channels * g.positions();
+    // Ties (few distinct values), signed zeros, infinities and NaNs, all in one batch.
+    const T specials[] = {T(0), T(-0.0), T(1), T(-1), std::numeric_limits<T>::infinity(),
+                          -std::numeric_limits<T>::infinity(), std::numeric_limits<T>::quiet_NaN()};
+    std::vector<T> x(rows * in::size), dy(rows * outs), y_ref, dx_ref;
+    for (auto& v : x) {
+        const double u = r.uniform();
+        v = u < 0.3 ? specials[std::size_t(r.uniform() * 7) % 7] : static_cast<T>(std::round(r.normal() * 3));
+    }
+    for (auto& v : dy) v = static_cast<T>(r.normal());
+    plain_max_pool(x, rows, g, y_ref, dy, dx_ref);
+    matrix<T> xm = detail::zero_matrix<T>(rows, in::size), ym = detail::zero_matrix<T>(rows, outs),
+              dym = detail::zero_matrix<T>(rows, outs), dxm = detail::zero_matrix<T>(rows, in::size);
+    std::copy(x.begin(), x.end(), xm.begin());
+    std::copy(dy.begin(), dy.end(), dym.begin());
+    context ctx{};
+    pool.forward(xm, ym, ctx);
+    pool.backward(xm, ym, dym, &dxm, ctx);
+    CHECK(std::memcmp(ym.data(), y_ref.data(), y_ref.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(dxm.data(), dx_ref.data(), dx_ref.size() * sizeof(T)) == 0);
+}
+}  // namespace
+
+TEST_CASE("max pooling: the fast scans take the plain scan's entry, ties, signed zeros and NaNs included") {
+    auto all = []<class T>(T) {
+        check_max_pool<T, 3, 30, 30, 2>();  // the bench's layer: four windows at a time
+        check_max_pool<T, 2, 9, 11, 2>();   // odd sizes: windows left over, an unused column
+        check_max_pool<T, 2, 8, 8, 2>();
+        check_max_pool<T, 2, 7, 7, 3, stride<1>>();  // overlapping windows
+        check_max_pool<T, 2, 9, 9, 2, stride<3>>();  // gaps between windows
+        check_max_pool<T, 1, 10, 12, 3>();
+        check_max_pool<T, 2, 6, 10, 2, stride<1>>();
     };
     all(float{});
     all(double{});

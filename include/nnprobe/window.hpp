@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "shape.hpp"
 
@@ -138,6 +139,70 @@ std::string window_text() {
     return s;
 }
 
+// A copy of N entries, N known at compile time, in 16-byte moves the compiler inlines: the rows
+// im2col copies are short, and a call to memcpy per row costs more than the copy.
+template <std::size_t N, class T>
+void copy_short(const T* src, T* dst) {
+    constexpr std::size_t chunk = 16 / sizeof(T), whole = N / chunk * chunk;
+    for (std::size_t i = 0; i < whole; i += chunk) std::memcpy(dst + i, src + i, 16);
+    if constexpr (N > whole) std::memcpy(dst + whole, src + whole, (N - whole) * sizeof(T));
+}
+
+// A padded geometry as an unpadded one over the input with its zero border: just tall and wide
+// enough for every window (rows and columns no window reaches are left out).
+template <window_dims G>
+constexpr window_dims window_in_border() {
+    const std::size_t span = G.dilation * (G.kernel - 1) + 1;
+    const std::size_t h = std::max(G.pad_top + G.height, (G.out_h - 1) * G.stride + span);
+    const std::size_t w = std::max(G.pad_left + G.width, (G.out_w - 1) * G.stride + span);
+    return {G.channels, h, w, G.kernel, G.stride, G.dilation, 0, 0, G.out_h, G.out_w};
+}
+template <window_dims G>
+inline constexpr bool has_padding = window_in_border<G>().height != G.height || window_in_border<G>().width != G.width;
+
+// One sample, no padding: every window lies inside the input, so each (kernel offset, output
+// row) is one run of out_w entries, copied whole (stride 1) or strided. `cols` points at the
+// sample's first column; rows of `cols` are `row_length` apart.
+template <window_dims G, class T>
+void im2col_sample(const T* x, T* cols, std::size_t row_length) {
+    constexpr std::size_t k = G.kernel;
+    for (std::size_t ch = 0; ch < G.channels; ++ch)
+        for (std::size_t kh = 0; kh < k; ++kh)
+            for (std::size_t kw = 0; kw < k; ++kw) {
+                T* dst = cols + ((ch * k + kh) * k + kw) * row_length;
+                const T* src = x + (ch * G.height + kh * G.dilation) * G.width + kw * G.dilation;
+                for (std::size_t oh = 0; oh < G.out_h; ++oh, dst += G.out_w, src += G.stride * G.width) {
+                    if constexpr (G.stride == 1) copy_short<G.out_w>(src, dst);
+                    else
+                        for (std::size_t ow = 0; ow < G.out_w; ++ow) dst[ow] = src[ow * G.stride];
+                }
+            }
+}
+// im2col for a batch, in the layout that makes the convolution's product land with one
+// row per output channel: `cols` has one row per (channel, kernel row, kernel column) and
+// one column per (sample, output position), i.e. patch x (rows * positions); padding reads
+// as zero. A padded input is first copied into a zero-bordered buffer (one sample, per
+// geometry and thread), so the copying loops never test bounds.
+template <window_dims G, class T>
+void im2col(const T* x, std::size_t rows, T* cols) {
+    constexpr window_dims U = window_in_border<G>();
+    const std::size_t row_length = rows * G.positions();
+    if constexpr (!has_padding<G>) {
+        for (std::size_t n = 0; n < rows; ++n) im2col_sample<G>(x + n * G.in_size(), cols + n * G.positions(), row_length);
+    } else {
+        thread_local std::vector<T> padded;  // the border stays zero: only the inside is written
+        if (padded.size() != U.in_size()) padded.assign(U.in_size(), T(0));
+        for (std::size_t n = 0; n < rows; ++n) {
+            const T* sample = x + n * G.in_size();
+            for (std::size_t ch = 0; ch < G.channels; ++ch)
+                for (std::size_t ih = 0; ih < G.height; ++ih)
+                    copy_short<G.width>(sample + (ch * G.height + ih) * G.width,
+                                        padded.data() + (ch * U.height + ih + G.pad_top) * U.width + G.pad_left);
+            im2col_sample<U>(padded.data(), cols + n * G.positions(), row_length);
+        }
+    }
+}
+
 // Where one kernel offset reads: output columns [lo, hi) of a row hit the input at
 // ow * stride + offset - pad, inside [0, size); the others read padding.
 struct window_run {
@@ -149,56 +214,6 @@ constexpr window_run run_inside(std::size_t offset, std::size_t pad, std::size_t
     const std::size_t lo = offset >= pad ? 0 : (pad - offset + stride - 1) / stride;
     const std::size_t hi = offset >= pad + size ? 0 : (pad + size - offset - 1) / stride + 1;
     return {std::min(lo, out), std::min(std::max(lo, hi), out)};
-}
-
-// A copy of N entries, N known at compile time, in 16-byte moves the compiler inlines: the rows
-// im2col copies are short, and a call to memcpy per row costs more than the copy.
-template <std::size_t N, class T>
-void copy_short(const T* src, T* dst) {
-    constexpr std::size_t chunk = 16 / sizeof(T), whole = N / chunk * chunk;
-    for (std::size_t i = 0; i < whole; i += chunk) std::memcpy(dst + i, src + i, 16);
-    if constexpr (N > whole) std::memcpy(dst + whole, src + whole, (N - whole) * sizeof(T));
-}
-
-// im2col for a batch, in the layout that makes the convolution's product land with one
-// row per output channel: `cols` has one row per (channel, kernel row, kernel column) and
-// one column per (sample, output position), i.e. patch x (rows * positions); padding reads
-// as zero. The geometry is a template argument: stride 1 (the common case) copies whole runs
-// of an input row.
-template <window_dims G, class T>
-void im2col(const T* x, std::size_t rows, T* cols) {
-    constexpr std::size_t k = G.kernel, positions = G.positions();
-    const std::size_t stride_row = rows * positions;
-    for (std::size_t n = 0; n < rows; ++n, x += G.in_size())
-        for (std::size_t ch = 0; ch < G.channels; ++ch) {
-            const T* plane = x + ch * G.height * G.width;
-            for (std::size_t kh = 0; kh < k; ++kh)
-                for (std::size_t kw = 0; kw < k; ++kw) {
-                    T* dst = cols + ((ch * k + kh) * k + kw) * stride_row + n * positions;
-                    const window_run r = run_inside(kw * G.dilation, G.pad_left, G.width, G.stride, G.out_w);
-                    // iw of output column ow: ow * stride + kw * dilation - pad (mod 2^64).
-                    const std::size_t shift = kw * G.dilation - G.pad_left;
-                    for (std::size_t oh = 0; oh < G.out_h; ++oh, dst += G.out_w) {
-                        // ih may be "negative": unsigned wrap-around makes it >= height.
-                        const std::size_t ih = oh * G.stride + kh * G.dilation - G.pad_top;
-                        if (ih >= G.height) {
-                            std::fill(dst, dst + G.out_w, T(0));
-                            continue;
-                        }
-                        std::fill(dst, dst + r.lo, T(0));
-                        if (r.lo < r.hi) {
-                            const T* src = plane + ih * G.width + (r.lo * G.stride + shift);
-                            if constexpr (G.stride == 1) {
-                                if (r.hi - r.lo == G.out_w) copy_short<G.out_w>(src, dst);
-                                else std::copy(src, src + (r.hi - r.lo), dst + r.lo);
-                            }
-                            else
-                                for (std::size_t i = 0; i < r.hi - r.lo; ++i) dst[r.lo + i] = src[i * G.stride];
-                        }
-                        std::fill(dst + r.hi, dst + G.out_w, T(0));
-                    }
-                }
-        }
 }
 
 // The adjoint of im2col: every column entry added back to the pixel it came from. `dx` is

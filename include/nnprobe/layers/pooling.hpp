@@ -25,7 +25,7 @@ namespace detail {
 // far when c > b, or when c is a NaN and b is not (written without branches: it vectorises).
 template <class V>
 auto max_pool_takes(V c, V b) {
-    return !(c <= b) & (b == b);
+    return (c > b) | ((c != c) & (b == b));
 }
 
 // 2 x 2 windows at stride 2 on float, four windows at a time (GCC/Clang vector extensions):
