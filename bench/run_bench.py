@@ -352,6 +352,7 @@ def main():
     results["sequence_example_compile_command"] = seq["command"]
     results["user_program_compile_s"] = user_prog.get("user_program_compile_s")
     results["user_program_compile_cpu_s"] = user_prog.get("user_program_compile_cpu_s")
+    results["user_program_measures"] = user_prog.get("user_program_measures")
     results["compile_scaling"] = scaling
     results["w3_peak_rss_kb"] = rss.get("nnprobe")
     results["w3_peak_rss_kb_torch"] = rss.get("torch")
@@ -419,7 +420,7 @@ def main():
         say(f"compile, {c['nodes']} nodes: " + (f"{c['seconds']:.1f} s wall, {c['cpu_s']:.1f} s CPU, {c['peak_mb']:.0f} MB"
                                                 if c["seconds"] is not None else c.get("error", "failed")))
     if user_prog:
-        say("compile, a whole user test program (doctest main + one NNP_PROBE_SUITE): "
+        say("compile, a whole user test program (one NNP_PROBE_SUITE, linked with the prebuilt doctest main): "
             + (f"{user_prog['user_program_compile_s']:.1f} s wall, {user_prog['user_program_compile_cpu_s']:.1f} s CPU"
                if user_prog.get("user_program_compile_s") is not None else user_prog.get("error", "failed")))
     say("ratio targets (fastest of the interleaved runs, same run):")

@@ -1,7 +1,7 @@
-// The standard probe suite as doctest test cases, from one declaration: this file is a
-// complete test program. Run it with doctest's usual options, e.g. `-ts=iris-mlp`,
-// `-tc='*/overfits'`, `-r=junit`; NNP_VERDICTS_JSON=verdicts.json also writes every verdict.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// The standard probe suite as doctest test cases, from one declaration: this file, linked with
+// nnprobe's prebuilt doctest main (nnprobe-doctest-main), is a complete test program. Run it
+// with doctest's usual options, e.g. `-ts=iris-mlp`, `-tc='*/overfits'`, `-r=junit`;
+// NNP_VERDICTS_JSON=verdicts.json also writes every verdict.
 #include <nnprobe/probes.hpp>
 #include <nnprobe/probes/doctest.hpp>
 

@@ -8,7 +8,10 @@
              `nnprobe::nnprobe` target
 
 In each route the consumer must compile with -ffp-contract=off (the same-bits promise) and
-print exactly what the same program built inside the project prints (--reference).
+print exactly what the same program built inside the project prints (--reference); and a
+doctest program of test cases only (consumer_test.cpp), linked with nnprobe's prebuilt doctest
+main (the nnprobe-doctest-main dependency and .pc file, the nnprobe::doctest_main target), must
+build and pass.
 
 Usage: run_consumers.py ROUTE --source-root DIR --build-root DIR --reference EXE
 Exit status 0 on success, 77 (skipped) when the route's tool (cmake) is missing, 1 otherwise.
@@ -66,26 +69,30 @@ def route_meson(src, work):
                     ignore=shutil.ignore_patterns("build*", ".git", "__pycache__"))
     shutil.copy(HERE / "meson.build.in", work / "meson.build")
     shutil.copy(HERE / "consumer.cpp", work / "consumer.cpp")
+    shutil.copy(HERE / "consumer_test.cpp", work / "consumer_test.cpp")
     run(["meson", "setup", "b", "--wrap-mode=forcefallback"], cwd=work)
     targets = json.loads(run(["meson", "introspect", "--targets", "b"], cwd=work))
     theirs = sorted(t["name"] for t in targets if t["subproject"] == "nnprobe")
-    if theirs != ["nnprobe"]:
-        fail(f"as a subproject nnprobe should build only its library, it declares {theirs}")
+    if theirs != ["nnprobe", "nnprobe_doctest_main"]:
+        fail(f"as a subproject nnprobe should build only its library and doctest main, it declares {theirs}")
     tests = json.loads(run(["meson", "introspect", "--tests", "b"], cwd=work))
     if tests:
         fail(f"as a subproject nnprobe registers {len(tests)} tests in its user's `meson test`")
     run(["ninja", "-C", "b"], cwd=work)
     check_flag(run(["ninja", "-C", "b", "-t", "commands"], cwd=work), "meson subproject")
-    return work / "b" / "consumer"
+    return work / "b" / "consumer", work / "b" / "consumer_test"
 
 
 def route_pkgconfig(src, build_root, work):
     pc_dir, prefix = install(build_root, work / "root")
     # The file says prefix=/usr/local; point a copy at where it was installed instead.
     (work / "pc").mkdir()
-    text = (pc_dir / "nnprobe.pc").read_text().splitlines()
-    text = [f"prefix={prefix}" if line.startswith("prefix=") else line for line in text]
-    (work / "pc" / "nnprobe.pc").write_text("\n".join(text) + "\n")
+    for name in ("nnprobe.pc", "nnprobe-doctest-main.pc"):
+        if not (pc_dir / name).exists():
+            fail(f"meson install wrote no {name} beside nnprobe.pc")
+        text = (pc_dir / name).read_text().splitlines()
+        text = [f"prefix={prefix}" if line.startswith("prefix=") else line for line in text]
+        (work / "pc" / name).write_text("\n".join(text) + "\n")
     env = dict(os.environ, PKG_CONFIG_PATH=str(work / "pc"))
     flags = run(["pkg-config", "--cflags", "--libs", "nnprobe"], env=env).split()
     if "-I/usr/include" in flags or any(f.startswith("-DBOOST") for f in flags):
@@ -93,7 +100,10 @@ def route_pkgconfig(src, build_root, work):
     check_flag(" ".join(flags), "pkg-config")
     exe = work / "consumer"
     run(["g++", str(HERE / "consumer.cpp"), "-o", str(exe)] + flags)
-    return exe
+    test_exe = work / "consumer_test"
+    test_flags = run(["pkg-config", "--cflags", "--libs", "nnprobe", "nnprobe-doctest-main"], env=env).split()
+    run(["g++", str(HERE / "consumer_test.cpp"), "-o", str(test_exe)] + test_flags)
+    return exe, test_exe
 
 
 def route_cmake(src, build_root, work):
@@ -103,12 +113,13 @@ def route_cmake(src, build_root, work):
     _, prefix = install(build_root, work / "root")
     shutil.copy(HERE / "CMakeLists.txt", work / "CMakeLists.txt")
     shutil.copy(HERE / "consumer.cpp", work / "consumer.cpp")
+    shutil.copy(HERE / "consumer_test.cpp", work / "consumer_test.cpp")
     # Ninja, not CMake's default Makefiles: run.sh installs ninja, and a bare Debian has no make.
     run(["cmake", "-G", "Ninja", "-S", str(work), "-B", str(work / "b"), f"-DCMAKE_PREFIX_PATH={prefix}",
          "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"])
     run(["cmake", "--build", str(work / "b")])
     check_flag((work / "b" / "compile_commands.json").read_text(), "CMake nnprobe::nnprobe")
-    return work / "b" / "consumer"
+    return work / "b" / "consumer", work / "b" / "consumer_test"
 
 
 def main():
@@ -121,17 +132,22 @@ def main():
     with tempfile.TemporaryDirectory(prefix=f"nnprobe-consumer-{a.route}-") as tmp:
         work = pathlib.Path(tmp)
         if a.route == "meson":
-            exe = route_meson(pathlib.Path(a.source_root), work)
+            exe, test_exe = route_meson(pathlib.Path(a.source_root), work)
         elif a.route == "pkgconfig":
-            exe = route_pkgconfig(a.source_root, a.build_root, work)
+            exe, test_exe = route_pkgconfig(a.source_root, a.build_root, work)
         else:
-            exe = route_cmake(a.source_root, a.build_root, work)
+            exe, test_exe = route_cmake(a.source_root, a.build_root, work)
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
         got = run([str(exe)], env=env)
         want = run([a.reference], env=env)
         if got != want:
             fail(f"the consumer prints {got!r}, the same program built in the project {want!r}")
+        # The test program has no main() of its own: the prebuilt one runs its test case.
+        summary = run([str(test_exe), "--no-version"], env=env)
+        if "test cases: 1 | 1 passed | 0 failed" not in summary:
+            fail(f"the consumer's doctest program did not run its one test case:\n{summary}")
         print(f"{a.route}: {got.strip()}")
+        print(f"{a.route} doctest program: {summary.strip().splitlines()[-3]}")
 
 
 if __name__ == "__main__":
