@@ -516,6 +516,32 @@ inline std::vector<std::size_t> sampled_entries(std::size_t size, std::size_t mo
     return idx;
 }
 
+// A tensor of a node checked alone: its values (perturbed in place) and its gradient.
+struct node_tensor {
+    std::string name;
+    double* value;
+    double* grad;
+    std::size_t size;
+};
+// A reference to a node's forward pass on its (perturbed) inputs, returning its output.
+class forward_ref {
+public:
+    template <class F>
+    forward_ref(F& f)  // NOLINT: implicit, as a lambda is passed
+        : object_(&f), call_([](void* o) -> const matrix<double>& { return (*static_cast<F*>(o))(); }) {}
+    const matrix<double>& operator()() const { return call_(object_); }
+
+private:
+    void* object_;
+    const matrix<double>& (*call_)(void*);
+};
+// The comparisons of a node checked alone, once its backward has filled the tensors'
+// gradients from the projection `r` at output `y0`: each (sampled) entry against central
+// differences of `forward`. Compiled once, in the library (src/gradient_check.cpp).
+void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors, forward_ref forward,
+                          const matrix<double>& r, const matrix<double>& y0, rng& gen, const local_options& lo,
+                          gradient_check_result& res);
+
 template <std::size_t I, class G>
 void check_node_alone(model<double, G>& m, const local_options& lo, gradient_check_result& res) {
     using N = node_at<G, I>;
@@ -562,13 +588,7 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
         return y;
     };
 
-    struct tensor {
-        std::string name;
-        double* value;
-        double* grad;
-        std::size_t size;
-    };
-    std::vector<tensor> tensors;
+    std::vector<node_tensor> tensors;
     if constexpr (!ids_input)
         for (std::size_t k = 0; k < inputs; ++k)
             tensors.push_back({label + (merge ? fmt::format(" dx{}", k) : std::string(" dx")), xs[k].data(),
@@ -591,51 +611,7 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
             impl.backward(xs[0], y0, r, &dxs[0], ctx);
         }
     }
-    for (auto& t : tensors) {
-        gradient_tensor_summary sum{t.name, I, t.size, 0, 0, 0};
-        for (std::size_t i : sampled_entries(t.size, lo.max_entries, gen)) {
-            const double v = t.value[i], a = t.grad[i];
-            const double h = lo.step * std::max(1.0, std::abs(v));
-            t.value[i] = v + h;
-            const double up = projected_difference(r, forward(), y0) / h;
-            t.value[i] = v - h;
-            const double down = projected_difference(r, y0, forward()) / h;
-            t.value[i] = v;
-            const double numeric = (up + down) / 2;
-            gradient_mismatch mm{t.name, i, a, numeric, 0, 0};
-            if (is_sentinel(a)) {
-                mm.kind = mismatch_kind::never_written;
-                mm.never_written = true;
-            } else if (!std::isfinite(a)) {
-                mm.kind = mismatch_kind::not_finite;
-            } else if (!std::isfinite(numeric)) {
-                mm.kind = mismatch_kind::numeric_not_finite;
-            } else {
-                const double scale = std::max({std::abs(a), std::abs(up), std::abs(down)});
-                const double tol = lo.atol + lo.rtol * scale;
-                if (!(std::abs(up - down) <= 2 * tol)) {  // a kink within h: not a derivative
-                    ++res.entries_skipped;
-                    continue;
-                }
-                mm.abs_error = std::abs(a - numeric);
-                mm.rel_error = scale > 0 ? mm.abs_error / scale : 0.0;
-                sum.max_abs_error = std::max(sum.max_abs_error, mm.abs_error);
-                sum.max_rel_error = std::max(sum.max_rel_error, mm.rel_error);
-                res.max_abs_error = std::max(res.max_abs_error, mm.abs_error);
-                res.max_rel_error = std::max(res.max_rel_error, mm.rel_error);
-                ++res.entries_checked;
-                if (mm.abs_error <= tol) continue;
-            }
-            if (mm.kind != mismatch_kind::wrong_value) {
-                mm.abs_error = mm.rel_error = std::numeric_limits<double>::infinity();
-                ++res.entries_checked;
-            }
-            ++sum.mismatches;
-            sum.never_written += mm.never_written;
-            res.mismatches.push_back(std::move(mm));
-        }
-        res.tensors.push_back(std::move(sum));
-    }
+    compare_node_entries(I, tensors, forward, r, y0, gen, lo, res);
 }
 
 // Every node of `m` checked alone on the inputs of its last forward pass (run one first).

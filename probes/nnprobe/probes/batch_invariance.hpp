@@ -20,6 +20,27 @@
 
 namespace nnp {
 
+namespace detail {
+// Row `row` of every node's output (and of the gathered output `out`) against row `sample`
+// of the batch run's of `n` samples (`ref`, `ref_out`, each node within `scale[i]` times the
+// verdict's threshold); false, with `v` naming the first node that diverges, when one does. A sequence
+// node's row holds the positions of its run's length, position-major: the columns of a
+// shorter run (a sample alone, unpadded) are the first positions of the batch's.
+// (src/batch_invariance.cpp, for float and double.)
+template <class T>
+bool rows_agree(const std::vector<const matrix<T>*>& outputs, const std::vector<matrix<T>>& ref,
+                const std::vector<double>& scale, const matrix<T>& out, const matrix<T>& ref_out, std::size_t row,
+                std::size_t sample, const char* how, std::size_t n, const std::vector<node_info>& info, verdict& v);
+extern template bool rows_agree(const std::vector<const matrix<float>*>&, const std::vector<matrix<float>>&,
+                                const std::vector<double>&, const matrix<float>&, const matrix<float>&, std::size_t,
+                                std::size_t, const char*, std::size_t, const std::vector<node_info>&, verdict&);
+extern template bool rows_agree(const std::vector<const matrix<double>*>&, const std::vector<matrix<double>>&,
+                                const std::vector<double>&, const matrix<double>&, const matrix<double>&, std::size_t,
+                                std::size_t, const char*, std::size_t, const std::vector<node_info>&, verdict&);
+// A passing verdict over `n` samples.
+void batch_agrees(verdict& v, std::size_t n);
+}  // namespace detail
+
 template <class T = float, class P>
 verdict batch_invariance(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
     using G = typename P::graph_type;
@@ -48,43 +69,10 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
     // the batch run; report the first node that diverges. A sequence node's row holds the
     // positions of its run's length, position-major: the columns of a shorter run (a sample
     // alone, unpadded) are the first positions of the batch's.
+    std::vector<const matrix<T>*> outputs(nodes);
     auto compare = [&](const matrix<T>& out, std::size_t row, std::size_t sample, const char* how) -> bool {
-        for (std::size_t i = 0; i < nodes; ++i) {
-            const auto& out = m.output(i);
-            const std::size_t cols = std::min(out.shape()[1], ref[i].shape()[1]);
-            double worst = 0;
-            for (std::size_t j = 0; j < cols; ++j) {
-                const double d = std::abs(static_cast<double>(out(row, j)) - ref[i](sample, j));
-                worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-            }
-            const double tol = v.threshold * scale[i];
-            if (worst <= tol) continue;
-            const auto& info = m.node(i);
-            v.node = i;
-            v.measured = worst;
-            v.hint = i == 0 ? "a transform of the pipeline depends on the batch"
-                            : "the nodes before it agree: does it use batch statistics in "
-                              "evaluation mode, or pad or normalise by the batch?";
-            v.explanation = fmt::format(
-                "batch_invariance: sample {} differs {} vs in its batch of {}; the first node whose "
-                "output diverges is {} (max |diff| = {:.3g}, tolerance {:.3g}); {}",
-                sample, how, n, info.label(), worst, tol, v.hint);
-            return false;
-        }
-        // Every node agrees; the pipeline's output gathering must too.
-        double worst = 0;
-        for (std::size_t j = 0; j < out.shape()[1]; ++j)
-            worst = std::max(worst, std::abs(static_cast<double>(out(row, j)) - ref_out(sample, j)));
-        if (!(worst <= v.threshold * scale[nodes - 1])) {
-            v.measured = worst;
-            v.hint = "the pipeline's gather stage returns the outputs in another order than the samples";
-            v.explanation = fmt::format(
-                "batch_invariance: sample {} differs {} vs in its batch of {}, yet every node agrees: "
-                "the pipeline's gathered output differs (max |diff| = {:.3g}, tolerance {:.3g}); {}",
-                sample, how, n, worst, v.threshold * scale[nodes - 1], v.hint);
-            return false;
-        }
-        return true;
+        for (std::size_t i = 0; i < nodes; ++i) outputs[i] = &m.output(i);
+        return detail::rows_agree(outputs, ref, scale, out, ref_out, row, sample, how, n, m.nodes(), v);
     };
 
     // A sample alone is unpadded on token data; extra padding and causality come after.
@@ -99,10 +87,7 @@ verdict batch_invariance(const P& p, const typename P::dataset_type& data, const
     for (std::size_t r = 0; r < n; ++r)
         if (!compare(out, r, perm[r], "in a shuffled batch")) return v;
 
-    v.passed = true;
-    v.explanation = fmt::format(
-        "batch_invariance: all {} samples agree at every node in their batch, alone and shuffled "
-        "(tolerance {:.3g} relative)", n, v.threshold);
+    detail::batch_agrees(v, n);
     if constexpr (detail::is_token_dataset<typename P::dataset_type>) {
         std::vector<std::size_t> rows(n);
         std::iota(rows.begin(), rows.end(), std::size_t{0});

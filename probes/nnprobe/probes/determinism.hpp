@@ -13,6 +13,7 @@
 // design) has an initialisation that ignores the seed.
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -141,6 +142,14 @@ inline bool constant_tensor(const void* data, std::size_t size, std::size_t elem
         if (std::memcmp(b, b + i * elem, elem) != 0) return false;
     return true;
 }
+// The verdict from two runs' bits (src/determinism.cpp). `params`: each parameter tensor's node
+// and name; `unreproducible(k, hint)` names the stage (batcher or transform) that does not
+// repeat at step k; `same_init`: the first random tensor with the same bits under seeds
+// `run_seed` and `run_seed + 1`, or npos; `random`: how many tensors are initialised at random.
+verdict determinism_verdict(const run_bits& first, const run_bits& second, const std::vector<node_info>& info,
+                            const std::vector<std::pair<std::size_t, std::string>>& params, std::size_t steps,
+                            seed run_seed, const std::function<std::string(std::size_t, std::string&)>& unreproducible,
+                            std::size_t same_init, std::size_t random);
 }  // namespace detail
 
 template <class T = float, class P>
@@ -153,103 +162,22 @@ verdict determinism(const P& p, const typename P::dataset_type& data, const prob
     const auto first = detail::record_bits(a, steps);
     pipeline_run<T, P> b(a.stages(), sub, o.run_seed);  // the stages as the first run left them
     const auto second = detail::record_bits(b, steps);
-    const auto& info = a.net().nodes();
-    const auto& params = a.net().params();
-
-    verdict v;
-    v.check = "determinism";
-    v.threshold = 0;
-    const std::string runs = fmt::format("two runs with seed {}", o.run_seed.value);
-    auto fail = [&](std::optional<std::size_t> node, std::optional<std::size_t> step, std::string where,
-                    std::string hint) {
-        v.node = node;
-        v.step = step;
-        v.measured = 1;
-        v.hint = std::move(hint);
-        v.explanation = fmt::format("determinism: {} part {}: {}; {}", runs,
-                                    step ? fmt::format("at step {}", *step) : std::string("before the first step"),
-                                    where, v.hint);
-        return v;
-    };
-    for (std::size_t q = 0; q < params.size(); ++q)
-        if (first.init[q] != second.init[q])
-            return fail(params[q].node, std::nullopt,
-                        fmt::format("the initial {} differs", detail::tensor_label(info[params[q].node], params[q].name)),
-                        "its initialisation draws from something other than the seed it is given "
-                        "(std::random_device, the clock, a generator kept between runs)");
-    for (std::size_t k = 0; k < steps; ++k) {
-        const auto &x = first.steps[k], &y = second.steps[k];
-        if (x.labels != y.labels || x.outputs[0] != y.outputs[0]) {
-            std::string hint;
-            std::string stage = detail::unreproducible_stage(p, sub, k, o.run_seed, hint);
-            if (stage.empty()) {
-                stage = "the batcher or a transform";
-                hint = "each gives the same bits when called twice on the same input, so one keeps state "
-                       "between runs (a static, a counter shared by copies)";
-            }
-            return fail(0, k,
-                        fmt::format("{}; the stage that differs is {}",
-                                    x.labels != y.labels ? "the batch's labels differ"
-                                                         : "the batch fed to the network (node 0, after the "
-                                                           "transforms) differs",
-                                    stage),
-                        hint);
-        }
-        for (std::size_t i = 1; i < info.size(); ++i)
-            if (x.outputs[i] != y.outputs[i])
-                return fail(i, k, fmt::format("the output of {} differs, its inputs agree", info[i].label()),
-                            "its forward draws unseeded randomness or keeps state between runs; draw from the "
-                            "context's generator (ctx.random), which the run seeds");
-        if (x.loss != y.loss)
-            return fail(info.size() - 1, k, "the loss differs, every node's output agrees",
-                        "the loss draws unseeded randomness or keeps state between runs");
-        for (std::size_t i = info.size(); i-- > 0;)
-            if (x.gradients[i] != y.gradients[i]) {
-                std::string by = "the loss";
-                if (i + 1 < info.size()) {
-                    by.clear();
-                    for (const auto& c : info)
-                        for (std::size_t in : c.inputs)
-                            if (in == i) by += (by.empty() ? "" : " or ") + c.label();
-                }
-                return fail(i, k,
-                            fmt::format("the gradient of {} differs (written by the backward of {}), the forward "
-                                        "pass agrees", info[i].label(), by),
-                            "that backward draws unseeded randomness or keeps state between runs");
-            }
-        for (std::size_t q = 0; q < params.size(); ++q)
-            if (x.params[q] != y.params[q])
-                return fail(params[q].node, k,
-                            fmt::format("{} differs after the update, its gradient agrees",
-                                        detail::tensor_label(info[params[q].node], params[q].name)),
-                            "the optimiser draws unseeded randomness or keeps state between runs");
-    }
+    std::vector<std::pair<std::size_t, std::string>> params;
+    for (const auto& q : a.net().params()) params.emplace_back(q.node, q.name);
     // Another seed, another initialisation.
     const seed other{o.run_seed.value + 1};
     const auto m1 = make_model<T>(p.net, o.run_seed), m2 = make_model<T>(p.net, other);
-    std::size_t random = 0;
+    std::size_t random = 0, same = detail::npos;
     for (std::size_t q = 0; q < m1.params().size(); ++q) {
         const auto &t1 = m1.params()[q], &t2 = m2.params()[q];
         if (detail::constant_tensor(t1.value, t1.size, sizeof(T))) continue;  // zeros, ones: by design
         ++random;
-        if (std::memcmp(t1.value, t2.value, t1.size * sizeof(T)) != 0) continue;
-        v.node = t1.node;
-        v.measured = 0;
-        v.hint = "the initialisation ignores the seed it is given (a generator with a fixed seed of its "
-                 "own): every run starts from the same weights, so seeds vary nothing; draw from the nnp::rng "
-                 "that init() is handed";
-        v.explanation = fmt::format("determinism: {} has the same initial bits with seed {} and seed {} (and "
-                                    "is not constant); {}",
-                                    detail::tensor_label(info[t1.node], t1.name), o.run_seed.value, other.value,
-                                    v.hint);
-        return v;
+        if (same == detail::npos && std::memcmp(t1.value, t2.value, t1.size * sizeof(T)) == 0) same = q;
     }
-    v.passed = true;
-    v.explanation = fmt::format(
-        "determinism: {} agree bit for bit over {} steps (batches, every node's outputs and gradients, the loss, "
-        "{} parameter tensors), and seed {} initialises each of the {} random tensors differently",
-        runs, steps, params.size(), other.value, random);
-    return v;
+    return detail::determinism_verdict(
+        first, second, a.net().nodes(), params, steps, o.run_seed,
+        [&](std::size_t k, std::string& hint) { return detail::unreproducible_stage(p, sub, k, o.run_seed, hint); },
+        same, random);
 }
 
 }  // namespace nnp

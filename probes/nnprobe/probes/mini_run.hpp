@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/core.h>
@@ -14,6 +16,28 @@
 #include "recorder.hpp"
 
 namespace nnp {
+
+namespace detail {
+// A non-owning reference to a callable taking nothing, for step's hook: every caller's lambda
+// goes through this one type, so pipeline_run::step is compiled once per pipeline rather than
+// once per lambda passed to it.
+class hook_ref {
+public:
+    hook_ref() = default;
+    hook_ref(std::nullptr_t) {}
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, hook_ref> && std::is_invocable_v<F&>)
+    hook_ref(F&& f)  // NOLINT: implicit, as a lambda is passed
+        : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+          call_([](void* o) { (*static_cast<std::remove_reference_t<F>*>(o))(); }) {}
+    explicit operator bool() const { return call_ != nullptr; }
+    void operator()() const { call_(object_); }
+
+private:
+    void* object_ = nullptr;
+    void (*call_)(void*) = nullptr;
+};
+}  // namespace detail
 
 struct run_options {
     seed run_seed{1};
@@ -43,8 +67,7 @@ public:
     // One training step through the pipeline; returns the loss before the update.
     // `after_backward` runs between backward and the optimiser's update; with `stats` the
     // optimiser measures what it did to each tensor.
-    template <class Hook = std::nullptr_t>
-    double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, Hook after_backward = nullptr) {
+    double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, detail::hook_ref after_backward = {}) {
         if (subset_statistics_) refresh_statistics(data_);
         pipe_.batcher(data_, k, seed_, batch_);
         auto& in = detail::batch_input(batch_);
@@ -55,7 +78,7 @@ public:
         if constexpr (DS::is_classification) last_accuracy_ = accuracy(out, batch_.y);
         if constexpr (reorders) scatter_gradient();
         model_.backward();
-        if constexpr (!std::is_same_v<Hook, std::nullptr_t>) after_backward();
+        if (after_backward) after_backward();
         if (stats) measured_step(*stats);
         else opt_.step(model_.params(), nullptr);
         return l;

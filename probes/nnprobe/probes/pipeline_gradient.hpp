@@ -27,6 +27,10 @@ namespace detail {
 // Training steps before the check: parameters that start at structured values (biases 0,
 // gains 1) would hide a backward that uses them wrongly.
 inline constexpr std::size_t gradient_check_warmup = 3;
+// The verdict on a pipeline's checked nodes, from the result of check_nodes_alone after the
+// warm-up steps whose losses are `series` (src/gradient_check.cpp).
+verdict gradient_check_verdict(const gradient_check_result& r, const std::vector<node_info>& nodes,
+                               const gradcheck::local_options& lo, std::vector<double> series);
 }  // namespace detail
 
 // T is accepted for symmetry with the other checks; the check always runs in double.
@@ -36,56 +40,12 @@ verdict gradient_check(const P& p, const typename P::dataset_type& data, const p
     const auto sub = detail::probe_subset(data, o);
     pipeline_run<double, P> run(p, sub, o.run_seed);
     verdict v;
-    v.check = "gradient_check";
     for (std::size_t k = 0; k < detail::gradient_check_warmup; ++k) v.series.push_back(run.step(k));
     run.forward_train(detail::inputs_of(sub));
     detail::gradcheck::local_options lo;
     lo.random_seed = o.run_seed.value;
     const auto r = detail::gradcheck::check_nodes_alone(run.net(), lo);
-    const std::size_t n = detail::gradcheck::first_wrong_node(r);
-    v.step = detail::gradient_check_warmup;
-    v.threshold = lo.rtol;
-    v.measured = r.max_rel_error;
-    if (n == detail::npos) {
-        v.passed = true;
-        v.explanation = fmt::format(
-            "gradient_check: every node's parameter and input gradients match central differences in "
-            "double ({} entries, max rel error {:.3g}, tolerance 1e-6 + {:.3g} rel; {} entries at a kink "
-            "skipped)",
-            r.entries_checked, r.max_rel_error, lo.rtol, r.entries_skipped);
-        return v;
-    }
-    const auto& info = run.net().node(n);
-    v.node = n;
-    std::string tensors;
-    std::size_t wrong = 0, checked = 0;
-    for (const auto& t : r.tensors)
-        if (t.node == n && t.mismatches) {
-            tensors += (tensors.empty() ? "" : ", ") + t.tensor.substr(info.label().size() + 1);
-            wrong += t.mismatches;
-        }
-    for (const auto& t : r.tensors)
-        if (t.node == n) checked += std::min(t.size, lo.max_entries);
-    const gradient_mismatch* first = nullptr;
-    for (const auto& m : r.mismatches)
-        if (m.tensor.starts_with(info.label() + " ")) {
-            first = &m;
-            break;
-        }
-    const bool input_grad = tensors.find("dx") != std::string::npos;
-    v.measured = first->rel_error;
-    v.hint = input_grad ? "its backward computes the gradient for its input wrongly (dx): compare it "
-                          "with the derivative of its forward"
-                        : "its backward computes a parameter gradient wrongly: compare it with the "
-                          "derivative of its forward";
-    v.explanation = fmt::format(
-        "gradient_check: {}: wrong gradient for {} ({} of {} entries checked; first {}; tolerance 1e-6 + "
-        "{:.3g} rel, in double, on the node's own inputs after {} steps); {}",
-        info.label(), tensors, wrong, checked, first->describe(), lo.rtol, detail::gradient_check_warmup,
-        v.hint);
-    for (const auto& t : r.tensors)
-        if (t.node != n && t.mismatches) v.notes.push_back(fmt::format("{} is wrong too", t.tensor));
-    return v;
+    return detail::gradient_check_verdict(r, run.net().nodes(), lo, std::move(v.series));
 }
 
 }  // namespace nnp
