@@ -14,6 +14,9 @@ namespace nnp::detail {
 template <std::size_t I, class T>
 struct tuple_slot {
     T value;
+    // Element I of a tuple whose type is known: one plain function, nothing to deduce or
+    // choose between (the get<I, T> pair costs a graph `|` far more, once per node).
+    static constexpr const T& of(const tuple_slot& s) { return s.value; }
 };
 
 template <class Seq, class... T>

@@ -174,12 +174,12 @@ struct node_facts {
     std::size_t first_input;
     std::string_view name;
 };
+// A variable per node type, shared by every graph that holds the node: each `|` reads the
+// facts of all nodes so far, and a variable costs no call to resolve.
 template <class N>
-constexpr node_facts facts_of() {
-    using L = typename N::layer_type;
-    return {L::linearity, acknowledges_linear<L>(), N::input_count,
-            N::input_count ? N::inputs[0] : npos, N::name.view()};
-}
+inline constexpr node_facts facts_of{N::layer_type::linearity,
+                                     acknowledges_linear<typename N::layer_type>(), N::input_count,
+                                     N::input_count ? N::inputs[0] : npos, N::name.view()};
 
 // The node named `name`, or npos.
 constexpr std::size_t find_node(std::span<const node_facts> nodes, std::string_view name) {
@@ -249,11 +249,11 @@ struct structure<graph<C, N...>> {
     }();
 
     static constexpr std::size_t index_of(std::string_view name) {
-        constexpr std::array<node_facts, size> facts{facts_of<N>()...};
+        constexpr std::array<node_facts, size> facts{facts_of<N>...};
         return find_node(facts, name);
     }
     static constexpr std::size_t mixing_node_behind(std::size_t i) {
-        constexpr std::array<node_facts, size> facts{facts_of<N>()...};
+        constexpr std::array<node_facts, size> facts{facts_of<N>...};
         return detail::mixing_node_behind(facts, i);
     }
 
@@ -377,14 +377,15 @@ struct name_already_used {
 
 // Graph edits work on the node tuple, whose type spells out the indices. The helpers are
 // few (one or two per `|`) and hold no lambdas: every function instantiated here is a
-// symbol named after its graph. They read node I as get<I, N>: with the type given, no
-// deduction searches the tuple's bases for slot I (N^2 per edit). (g++'s constant evaluator
+// symbol named after its graph. They read node I through tuple_slot<I, N>::of: with the
+// type given, no deduction searches the tuple's bases for slot I (N^2 per edit), and one
+// plain function leaves overload resolution nothing to choose. (g++'s constant evaluator
 // copies far more when a slot is reached as a base subobject, by cast or qualified name.)
 template <class L, class Shape, std::size_t... In, std::size_t... I, class... N>
 constexpr auto append(const flat_tuple_of<std::index_sequence<I...>, N...>& nodes, const L& l) {
     using new_node = node<L, Shape, "", In...>;
     return graph<sizeof...(N), N..., new_node>{
-        {{detail::get<I, N>(nodes)}..., {new_node{l}}}};
+        {{tuple_slot<I, N>::of(nodes)}..., {new_node{l}}}};
 }
 
 template <class N, fixed_string Name>
@@ -398,7 +399,7 @@ template <fixed_string Name, std::size_t Target, std::size_t... I, class... N>
 constexpr auto rename(const flat_tuple_of<std::index_sequence<I...>, N...>& nodes) {
     return graph<Target, std::conditional_t<I == Target, typename renamed<N, Name>::type, N>...>{
         {{std::conditional_t<I == Target, typename renamed<N, Name>::type, N>{
-            detail::get<I, N>(nodes).layer}}...}};
+            tuple_slot<I, N>::of(nodes).layer}}...}};
 }
 
 template <std::size_t NewCursor, std::size_t C, class... N>
@@ -554,10 +555,10 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
                          detail::mixing_node_behind(
-                             std::array<detail::node_facts, next>{detail::facts_of<N>()...}, C) !=
+                             std::array<detail::node_facts, next>{detail::facts_of<N>...}, C) !=
                              detail::npos) {
         constexpr std::size_t prev = detail::mixing_node_behind(
-            std::array<detail::node_facts, next>{detail::facts_of<N>()...}, C);
+            std::array<detail::node_facts, next>{detail::facts_of<N>...}, C);
         static_assert(
             detail::no_nonlinearity_between<detail::node_ref<prev, detail::layer_at<G, prev>>,
                                             detail::node_ref<next, L>>::value,
@@ -571,7 +572,7 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
 
 template <std::size_t C, class... N, fixed_string Name>
 constexpr auto operator|(const graph<C, N...>& g, named_t<Name>) {
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
     if constexpr (detail::find_node(facts, Name.view()) != detail::npos) {
         static_assert(detail::name_already_used<typename detail::spelled<Name>::type>::value,
                       "nnprobe: two nodes share this name: node names must be unique");
@@ -583,7 +584,7 @@ constexpr auto operator|(const graph<C, N...>& g, named_t<Name>) {
 
 template <std::size_t C, class... N, fixed_string Name>
 constexpr auto operator|(const graph<C, N...>& g, from_t<Name>) {
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
     constexpr std::size_t i = detail::find_node(facts, Name.view());
     if constexpr (i == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
@@ -597,7 +598,7 @@ constexpr auto operator|(const graph<C, N...>& g, from_t<Name>) {
 template <std::size_t C, class... N, fixed_string Name>
 constexpr auto operator|(const graph<C, N...>& g, add_with_t<Name>) {
     using G = graph<C, N...>;
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
     constexpr std::size_t other = detail::find_node(facts, Name.view());
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
@@ -623,7 +624,7 @@ constexpr auto operator|(const graph<C, N...>& g, add_with_t<Name>) {
 template <std::size_t C, class... N, fixed_string Name>
 constexpr auto operator|(const graph<C, N...>& g, concat_with_t<Name>) {
     using G = graph<C, N...>;
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>()...};
+    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
     constexpr std::size_t other = detail::find_node(facts, Name.view());
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
