@@ -6,7 +6,7 @@ namespace nnp::detail {
 
 verdict determinism_verdict(const run_bits& first, const run_bits& second, const std::vector<node_info>& info,
                             const std::vector<std::pair<std::size_t, std::string>>& params, std::size_t steps,
-                            seed run_seed, const std::function<std::string(std::size_t, std::string&)>& unreproducible,
+                            seed run_seed, function_ref<std::string(std::size_t, std::string&)> unreproducible,
                             std::size_t same_init, std::size_t random) {
     verdict v;
     v.check = "determinism";

@@ -5,7 +5,8 @@
 
 namespace nnp::detail::gradcheck {
 
-void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors, forward_ref forward,
+void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors,
+                          function_ref<const matrix<double>&()> forward,
                           const matrix<double>& r, const matrix<double>& y0, rng& gen, const local_options& lo,
                           gradient_check_result& res) {
     for (auto& t : tensors) {

@@ -49,6 +49,7 @@
 
 #include <fmt/core.h>
 
+#include "function_ref.hpp"
 #include "graph.hpp"
 #include "layer.hpp"
 #include "model.hpp"
@@ -523,22 +524,11 @@ struct node_tensor {
     double* grad;
     std::size_t size;
 };
-// A reference to a node's forward pass on its (perturbed) inputs, returning its output.
-class forward_ref {
-public:
-    template <class F>
-    forward_ref(F& f)  // NOLINT: implicit, as a lambda is passed
-        : object_(&f), call_([](void* o) -> const matrix<double>& { return (*static_cast<F*>(o))(); }) {}
-    const matrix<double>& operator()() const { return call_(object_); }
-
-private:
-    void* object_;
-    const matrix<double>& (*call_)(void*);
-};
 // The comparisons of a node checked alone, once its backward has filled the tensors'
 // gradients from the projection `r` at output `y0`: each (sampled) entry against central
 // differences of `forward`. Compiled once, in the library (src/gradient_check.cpp).
-void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors, forward_ref forward,
+void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors,
+                          function_ref<const matrix<double>&()> forward,
                           const matrix<double>& r, const matrix<double>& y0, rng& gen, const local_options& lo,
                           gradient_check_result& res);
 

@@ -158,7 +158,7 @@ constexpr window_dims window_in_border() {
     return {G.channels, h, w, G.kernel, G.stride, G.dilation, 0, 0, G.out_h, G.out_w};
 }
 template <window_dims G>
-inline constexpr bool has_padding = window_in_border<G>().height != G.height || window_in_border<G>().width != G.width;
+inline constexpr bool needs_border = window_in_border<G>().height != G.height || window_in_border<G>().width != G.width;
 
 // One sample, no padding: every window lies inside the input, so each (kernel offset, output
 // row) is one run of out_w entries, copied whole (stride 1) or strided. `cols` points at the
@@ -187,7 +187,7 @@ template <window_dims G, class T>
 void im2col(const T* x, std::size_t rows, T* cols) {
     constexpr window_dims U = window_in_border<G>();
     const std::size_t row_length = rows * G.positions();
-    if constexpr (!has_padding<G>) {
+    if constexpr (!needs_border<G>) {
         for (std::size_t n = 0; n < rows; ++n) im2col_sample<G>(x + n * G.in_size(), cols + n * G.positions(), row_length);
     } else {
         thread_local std::vector<T> padded;  // the border stays zero: only the inside is written

@@ -13,7 +13,6 @@
 // design) has an initialisation that ignores the seed.
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -148,7 +147,7 @@ inline bool constant_tensor(const void* data, std::size_t size, std::size_t elem
 // `run_seed` and `run_seed + 1`, or npos; `random`: how many tensors are initialised at random.
 verdict determinism_verdict(const run_bits& first, const run_bits& second, const std::vector<node_info>& info,
                             const std::vector<std::pair<std::size_t, std::string>>& params, std::size_t steps,
-                            seed run_seed, const std::function<std::string(std::size_t, std::string&)>& unreproducible,
+                            seed run_seed, function_ref<std::string(std::size_t, std::string&)> unreproducible,
                             std::size_t same_init, std::size_t random);
 }  // namespace detail
 

@@ -4,40 +4,18 @@
 #include <cmath>
 #include <functional>
 #include <limits>
-#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include <nnprobe/function_ref.hpp>
 #include <nnprobe/pipeline.hpp>
 
 #include "loss_range.hpp"
 #include "recorder.hpp"
 
 namespace nnp {
-
-namespace detail {
-// A non-owning reference to a callable taking nothing, for step's hook: every caller's lambda
-// goes through this one type, so pipeline_run::step is compiled once per pipeline rather than
-// once per lambda passed to it.
-class hook_ref {
-public:
-    hook_ref() = default;
-    hook_ref(std::nullptr_t) {}
-    template <class F>
-        requires(!std::is_same_v<std::remove_cvref_t<F>, hook_ref> && std::is_invocable_v<F&>)
-    hook_ref(F&& f)  // NOLINT: implicit, as a lambda is passed
-        : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
-          call_([](void* o) { (*static_cast<std::remove_reference_t<F>*>(o))(); }) {}
-    explicit operator bool() const { return call_ != nullptr; }
-    void operator()() const { call_(object_); }
-
-private:
-    void* object_ = nullptr;
-    void (*call_)(void*) = nullptr;
-};
-}  // namespace detail
 
 struct run_options {
     seed run_seed{1};
@@ -67,7 +45,7 @@ public:
     // One training step through the pipeline; returns the loss before the update.
     // `after_backward` runs between backward and the optimiser's update; with `stats` the
     // optimiser measures what it did to each tensor.
-    double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, detail::hook_ref after_backward = {}) {
+    double step(std::size_t k, std::vector<tensor_update>* stats = nullptr, detail::function_ref<void()> after_backward = {}) {
         if (subset_statistics_) refresh_statistics(data_);
         pipe_.batcher(data_, k, seed_, batch_);
         auto& in = detail::batch_input(batch_);
