@@ -1,5 +1,8 @@
-// The cross_sample_independence check's analysis and texts
-// (probes/nnprobe/probes/cross_sample_independence.hpp), compiled once here, for float and double.
+// The cross_sample_independence check (probes/nnprobe/probes/cross_sample_independence.hpp),
+// compiled once here for float and double rather than once per pipeline.
+#include <algorithm>
+#include <optional>
+
 #include <nnprobe/probes/cross_sample_independence.hpp>
 
 namespace nnp::detail {
@@ -25,8 +28,11 @@ std::optional<std::pair<std::size_t, double>> leak_outside(const matrix<T>& g, s
 
 }  // namespace
 
+// After sample i's loss alone was backpropagated (in mode `md`), with every node's gradient:
+// does it stay in sample i's rows? When not, `v` names the node where the samples mix and
+// false is returned.
 template <class T>
-bool gradient_stays_in_sample(const std::vector<const matrix<T>*>& gradients, const std::vector<node_info>& info,
+static bool gradient_stays_in_sample(const std::vector<const matrix<T>*>& gradients, const std::vector<node_info>& info,
                               mode md, std::size_t i, verdict& v) {
     const char* mode_text = md == mode::eval ? "evaluation" : "training";
     std::vector<std::optional<std::pair<std::size_t, double>>> leak(info.size());
@@ -73,12 +79,9 @@ bool gradient_stays_in_sample(const std::vector<const matrix<T>*>& gradients, co
     return true;
 }
 
-template bool gradient_stays_in_sample(const std::vector<const matrix<float>*>&, const std::vector<node_info>&,
-                                       mode, std::size_t, verdict&);
-template bool gradient_stays_in_sample(const std::vector<const matrix<double>*>&, const std::vector<node_info>&,
-                                       mode, std::size_t, verdict&);
 
-void gather_mixes_samples(verdict& v, std::size_t i, std::size_t row) {
+// The verdict's texts: the gather stage hands sample i output row `row`; every sample passed.
+static void gather_mixes_samples(verdict& v, std::size_t i, std::size_t row) {
     v.measured = 1;
     v.hint = "the gather stage hands sample i another sample's output row";
     v.explanation = fmt::format(
@@ -87,7 +90,7 @@ void gather_mixes_samples(verdict& v, std::size_t i, std::size_t row) {
         i, row, row, v.hint);
 }
 
-void samples_independent(verdict& v, const std::vector<node_info>& info, std::size_t samples, std::size_t n) {
+static void samples_independent(verdict& v, const std::vector<node_info>& info, std::size_t samples, std::size_t n) {
     std::size_t coupling = 0;
     for (const auto& node : info) coupling += node.couples_batch;
     v.passed = true;
@@ -98,5 +101,55 @@ void samples_independent(verdict& v, const std::vector<node_info>& info, std::si
                                   coupling > 1 ? "s" : "")
                     : std::string());
 }
+
+template <class T>
+verdict cross_sample_independence_on(probe_target<T>& target, const probe_options& o) {
+    target.draw_subset();
+    const auto started = target.start(o.run_seed);
+    any_run<T>& m = *started;
+    for (std::size_t k = 0; k < o.invariance_warmup; ++k) m.step(k);  // non-trivial running stats
+    m.enable_input_gradient(true);
+    m.infer();  // the transforms, as the pipeline applies them
+    const std::size_t n = m.output(0).shape()[0], cols = m.output(m.nodes().size() - 1).shape()[1];
+    const auto& info = m.nodes();
+    const std::size_t samples = std::min<std::size_t>(n, 8);
+    std::vector<std::size_t> order;
+    m.gather_order(n, order);
+
+    verdict v;
+    v.check = "cross_sample_independence";
+    v.threshold = 0;
+    matrix<T> row({std::size_t{1}, cols}), g;
+    std::vector<const matrix<T>*> gradients(info.size());
+    // One mode: every sample's loss alone, backward, and where its gradient leaks.
+    auto independent = [&](mode md) -> bool {
+        const matrix<T>& out = m.forward_again(md);
+        for (std::size_t k = 0; k < samples; ++k) {
+            const std::size_t i = k * n / samples;
+            if (order.size() != n || order[i] != i) {
+                gather_mixes_samples(v, i, order.at(i));
+                return false;
+            }
+            std::copy_n(out.data() + i * cols, cols, row.data());
+            target.sample_loss(row, i, g);
+            bool zero = true;
+            for (T e : g) zero = zero && e == T(0);
+            if (zero) g.fill(T(1));  // a sample already fitted exactly: any direction will do
+            auto& dy = m.output_grad();
+            dy.fill(T(0));
+            std::copy_n(g.data(), cols, dy.data() + i * cols);
+            m.backward();
+            for (std::size_t k = 0; k < info.size(); ++k) gradients[k] = &m.gradient(k);
+            if (!gradient_stays_in_sample(gradients, info, md, i, v)) return false;
+        }
+        return true;
+    };
+    if (!independent(mode::eval) || !independent(mode::train)) return v;
+    samples_independent(v, info, samples, n);
+    return v;
+}
+
+template verdict cross_sample_independence_on(probe_target<float>&, const probe_options&);
+template verdict cross_sample_independence_on(probe_target<double>&, const probe_options&);
 
 }  // namespace nnp::detail

@@ -1,10 +1,51 @@
-// The determinism check's verdict (probes/nnprobe/probes/determinism.hpp), compiled once here
-// rather than once per pipeline.
+// The determinism check (probes/nnprobe/probes/determinism.hpp), compiled once here for float
+// and double rather than once per pipeline.
+#include <cstring>
+#include <optional>
+
 #include <nnprobe/probes/determinism.hpp>
 
 namespace nnp::detail {
 
-verdict determinism_verdict(const run_bits& first, const run_bits& second, const std::vector<node_info>& info,
+// What one run leaves to compare.
+struct run_bits {
+    std::vector<std::uint64_t> init;  // per parameter tensor
+    struct step_bits {
+        std::uint64_t labels = 0, loss = 0;
+        std::vector<std::uint64_t> outputs, gradients, params;
+    };
+    std::vector<step_bits> steps;
+};
+template <class T>
+static run_bits record_bits(any_run<T>& run, std::size_t steps) {
+    run_bits r;
+    for (const auto& p : run.params()) r.init.push_back(bits_hash(p.value, p.size * sizeof(T)));
+    for (std::size_t k = 0; k < steps; ++k) {
+        auto& s = r.steps.emplace_back();
+        const double l = run.step(k, nullptr, [&] {
+            for (std::size_t i = 0; i < run.nodes().size(); ++i) {
+                s.outputs.push_back(fingerprint_of(run.output(i)));
+                s.gradients.push_back(fingerprint_of(run.gradient(i)));
+            }
+        });
+        s.labels = run.last_labels_fingerprint();
+        s.loss = bits_hash(&l, sizeof l);
+        for (const auto& p : run.params()) s.params.push_back(bits_hash(p.value, p.size * sizeof(T)));
+    }
+    return r;
+}
+
+static bool constant_tensor(const void* data, std::size_t size, std::size_t elem) {
+    const auto* b = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 1; i < size; ++i)
+        if (std::memcmp(b, b + i * elem, elem) != 0) return false;
+    return true;
+}
+// The verdict from two runs' bits. `params`: each parameter tensor's node
+// and name; `unreproducible(k, hint)` names the stage (batcher or transform) that does not
+// repeat at step k; `same_init`: the first random tensor with the same bits under seeds
+// `run_seed` and `run_seed + 1`, or npos; `random`: how many tensors are initialised at random.
+static verdict determinism_verdict(const run_bits& first, const run_bits& second, const std::vector<node_info>& info,
                             const std::vector<std::pair<std::size_t, std::string>>& params, std::size_t steps,
                             seed run_seed, function_ref<std::string(std::size_t, std::string&)> unreproducible,
                             std::size_t same_init, std::size_t random) {
@@ -97,5 +138,35 @@ verdict determinism_verdict(const run_bits& first, const run_bits& second, const
         runs, steps, params.size(), other.value, random);
     return v;
 }
+
+template <class T>
+verdict determinism_on(probe_target<T>& target, const probe_options& o) {
+    require_positive(o.determinism_steps, "determinism_steps", "determinism");
+    target.draw_subset();
+    const std::size_t steps = o.determinism_steps;
+    const auto a = target.start(o.run_seed);
+    const auto first = record_bits(*a, steps);
+    const auto b = target.start_after(*a, o.run_seed);  // the stages as the first run left them
+    const auto second = record_bits(*b, steps);
+    std::vector<std::pair<std::size_t, std::string>> params;
+    for (const auto& q : a->params()) params.emplace_back(q.node, q.name);
+    // Another seed, another initialisation.
+    const seed other{o.run_seed.value + 1};
+    const auto m1 = target.initial_params(o.run_seed), m2 = target.initial_params(other);
+    std::size_t random = 0, same = npos;
+    for (std::size_t q = 0; q < m1.size(); ++q) {
+        const auto &t1 = m1[q], &t2 = m2[q];
+        if (constant_tensor(t1.data(), t1.size(), sizeof(T))) continue;  // zeros, ones: by design
+        ++random;
+        if (same == npos && std::memcmp(t1.data(), t2.data(), t1.size() * sizeof(T)) == 0) same = q;
+    }
+    return determinism_verdict(
+        first, second, a->nodes(), params, steps, o.run_seed,
+        [&](std::size_t k, std::string& hint) { return target.unreproducible_stage(k, o.run_seed, hint); }, same,
+        random);
+}
+
+template verdict determinism_on(probe_target<float>&, const probe_options&);
+template verdict determinism_on(probe_target<double>&, const probe_options&);
 
 }  // namespace nnp::detail

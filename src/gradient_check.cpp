@@ -5,7 +5,10 @@
 
 namespace nnp::detail::gradcheck {
 
-void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors,
+// The comparisons of a node checked alone, once its backward has filled the tensors'
+// gradients from the projection `r` at output `y0`: each (sampled) entry against central
+// differences of `forward`.
+static void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors,
                           function_ref<const matrix<double>&()> forward,
                           const matrix<double>& r, const matrix<double>& y0, rng& gen, const local_options& lo,
                           gradient_check_result& res) {
@@ -56,11 +59,44 @@ void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors,
     }
 }
 
+void check_node(std::size_t node, std::size_t rows, std::size_t out_cols, const padding_mask* mask,
+                std::size_t sequence_width, std::vector<node_tensor>& tensors,
+                function_ref<void(context&, matrix<double>&)> forward,
+                function_ref<void(context&, const matrix<double>&, const matrix<double>&)> backward,
+                const local_options& lo, gradient_check_result& res) {
+    matrix<double> y = matrix<double>({rows, out_cols}, 0.0);
+    rng gen = rng(lo.random_seed).fork(node);
+    matrix<double> r = random_matrix(rows, out_cols, gen, 1.0, 0.0);
+    // A sequence node's padded positions reach no loss (the masked layers after it ignore
+    // them): projected out, as the loss does. Else the padding id's embedding row, frozen by
+    // design as PyTorch's padding_idx, would show a derivative its backward rightly omits.
+    if (sequence_width)
+        for (std::size_t b = 0; mask && b < rows; ++b)
+            for (std::size_t c = mask->length_of(b) * sequence_width; c < out_cols; ++c) r(b, c) = 0.0;
+    const std::uint64_t pass_seed = gen.next_u64();
+    auto pass_forward = [&]() -> const matrix<double>& {
+        rng pass(pass_seed);  // a stochastic layer draws the same mask every pass
+        context ctx{lo.pass_mode, &pass, mask};
+        forward(ctx, y);
+        return y;
+    };
+    for (auto& t : tensors) fill(t.grad, t.size, sentinel());
+    const matrix<double> y0 = pass_forward();
+    {
+        rng pass(pass_seed);
+        context ctx{lo.pass_mode, &pass, mask};
+        backward(ctx, r, y0);
+    }
+    compare_node_entries(node, tensors, pass_forward, r, y0, gen, lo, res);
+}
+
 }  // namespace nnp::detail::gradcheck
 
 namespace nnp::detail {
 
-verdict gradient_check_verdict(const gradient_check_result& r, const std::vector<node_info>& nodes,
+// The verdict on a pipeline's checked nodes, from the result of check_nodes_alone after the
+// warm-up steps whose losses are `series`.
+static verdict gradient_check_verdict(const gradient_check_result& r, const std::vector<node_info>& nodes,
                                const gradcheck::local_options& lo, std::vector<double> series) {
     verdict v;
     v.check = "gradient_check";
@@ -109,6 +145,18 @@ verdict gradient_check_verdict(const gradient_check_result& r, const std::vector
     for (const auto& t : r.tensors)
         if (t.node != n && t.mismatches) v.notes.push_back(fmt::format("{} is wrong too", t.tensor));
     return v;
+}
+
+verdict gradient_check_on(probe_target<double>& target, const probe_options& o) {
+    target.draw_subset();
+    const auto run = target.start(o.run_seed);
+    verdict v;
+    for (std::size_t k = 0; k < gradient_check_warmup; ++k) v.series.push_back(run->step(k));
+    run->forward_train();
+    gradcheck::local_options lo;
+    lo.random_seed = o.run_seed.value;
+    const auto r = run->check_nodes_alone(lo);
+    return gradient_check_verdict(r, run->nodes(), lo, std::move(v.series));
 }
 
 }  // namespace nnp::detail

@@ -524,13 +524,18 @@ struct node_tensor {
     double* grad;
     std::size_t size;
 };
-// The comparisons of a node checked alone, once its backward has filled the tensors'
-// gradients from the projection `r` at output `y0`: each (sampled) entry against central
-// differences of `forward`. Compiled once, in the library (src/gradient_check.cpp).
-void compare_node_entries(std::size_t node, std::vector<node_tensor>& tensors,
-                          function_ref<const matrix<double>&()> forward,
-                          const matrix<double>& r, const matrix<double>& y0, rng& gen, const local_options& lo,
-                          gradient_check_result& res);
+// A node checked alone, given its runtime part as two calls: `forward(ctx, y)` writes the
+// node's output for its kept inputs into y, `backward(ctx, r, y0)` writes the gradients of
+// `tensors` (its inputs' and parameters') for the projection r at output y0. The projection,
+// the passes and the comparisons are the same for every node, so they are compiled once, in
+// the library (src/gradient_check.cpp), not once per node of every model checked.
+// `rows` x `out_cols`: the node's output; `sequence_width`: units per position of a sequence
+// node's output (0 for a flat node), whose padded positions (per `mask`) are projected out.
+void check_node(std::size_t node, std::size_t rows, std::size_t out_cols, const padding_mask* mask,
+                std::size_t sequence_width, std::vector<node_tensor>& tensors,
+                function_ref<void(context&, matrix<double>&)> forward,
+                function_ref<void(context&, const matrix<double>&, const matrix<double>&)> backward,
+                const local_options& lo, gradient_check_result& res);
 
 template <std::size_t I, class G>
 void check_node_alone(model<double, G>& m, const local_options& lo, gradient_check_result& res) {
@@ -540,8 +545,6 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
     constexpr std::size_t inputs = merge ? N::input_count : 1;
     auto impl = m.template layer<I>();  // a copy: the model is left as it was
     const std::string label = m.node(I).label();
-    const std::size_t rows = m.rows();
-    const std::size_t out_cols = m.output(I).shape()[1];  // a sequence node: the batch's length
     // A sequence model's nodes see the mask of its last forward pass; its token ids (node 0)
     // are not differentiable, so a node reading them has no input gradient to check.
     const padding_mask* mask = nullptr;
@@ -553,31 +556,6 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
         xs[k] = m.output(N::inputs[k]);
         dxs[k] = matrix<double>(xs[k].shape(), 0.0);
     }
-    matrix<double> y = matrix<double>({rows, out_cols}, 0.0);
-    rng gen = rng(lo.random_seed).fork(I);
-    matrix<double> r = random_matrix(rows, out_cols, gen, 1.0, 0.0);
-    // A sequence node's padded positions reach no loss (the masked layers after it ignore
-    // them): projected out, as the loss does. Else the padding id's embedding row, frozen by
-    // design as PyTorch's padding_idx, would show a derivative its backward rightly omits.
-    if constexpr (is_sequence<shape_at<G, I>>) {
-        constexpr std::size_t width = shape_at<G, I>::width;
-        for (std::size_t b = 0; mask && b < rows; ++b)
-            for (std::size_t c = mask->length_of(b) * width; c < out_cols; ++c) r(b, c) = 0.0;
-    }
-    const std::uint64_t pass_seed = gen.next_u64();
-    auto forward = [&]() -> const matrix<double>& {
-        rng pass(pass_seed);  // a stochastic layer draws the same mask every pass
-        context ctx{lo.pass_mode, &pass, mask};
-        if constexpr (merge) {
-            std::array<const matrix<double>*, inputs> p;
-            for (std::size_t k = 0; k < inputs; ++k) p[k] = &xs[k];
-            impl.forward(std::span<const matrix<double>* const>(p), y, ctx);
-        } else {
-            impl.forward(xs[0], y, ctx);
-        }
-        return y;
-    };
-
     std::vector<node_tensor> tensors;
     if constexpr (!ids_input)
         for (std::size_t k = 0; k < inputs; ++k)
@@ -587,12 +565,16 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
         impl.for_each_param([&](std::string_view name, auto& value, auto& grad) {
             tensors.push_back({label + " " + std::string(name), value.data(), grad.data(), value.size()});
         });
-
-    for (auto& t : tensors) fill(t.grad, t.size, sentinel());
-    const matrix<double> y0 = forward();
-    {
-        rng pass(pass_seed);
-        context ctx{lo.pass_mode, &pass, mask};
+    auto forward = [&](context& ctx, matrix<double>& y) {
+        if constexpr (merge) {
+            std::array<const matrix<double>*, inputs> p;
+            for (std::size_t k = 0; k < inputs; ++k) p[k] = &xs[k];
+            impl.forward(std::span<const matrix<double>* const>(p), y, ctx);
+        } else {
+            impl.forward(xs[0], y, ctx);
+        }
+    };
+    auto backward = [&](context& ctx, const matrix<double>& r, const matrix<double>& y0) {
         if constexpr (merge) {
             std::array<matrix<double>*, inputs> p;
             for (std::size_t k = 0; k < inputs; ++k) p[k] = &dxs[k];
@@ -600,8 +582,11 @@ void check_node_alone(model<double, G>& m, const local_options& lo, gradient_che
         } else {
             impl.backward(xs[0], y0, r, &dxs[0], ctx);
         }
-    }
-    compare_node_entries(I, tensors, forward, r, y0, gen, lo, res);
+    };
+    std::size_t sequence_width = 0;
+    if constexpr (is_sequence<shape_at<G, I>>) sequence_width = shape_at<G, I>::width;
+    // The output's width: a sequence node's holds the batch's length.
+    check_node(I, m.rows(), m.output(I).shape()[1], mask, sequence_width, tensors, forward, backward, lo, res);
 }
 
 // Every node of `m` checked alone on the inputs of its last forward pass (run one first).

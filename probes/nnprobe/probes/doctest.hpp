@@ -27,6 +27,8 @@
 
 #include <doctest/doctest.h>
 
+#include <nnprobe/function_ref.hpp>
+
 #include "after_a_failed_check.hpp"
 #include "json.hpp"
 #include "seed_sweep.hpp"
@@ -124,17 +126,19 @@ inline verdict sweep_verdict(const sweep_result& r) {
     return v;
 }
 
-// One generated case: the check through blame_stage, or, with NNP_SEEDS=N, over N seeds as
-// one verdict that passes when every seed does.
-template <class Probe, class P, class D>
-verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options& o) {
-    // One call site of the check: compiled once, whether it runs once or over seeds.
-    const std::function<std::vector<verdict>(const probe_options&)> one = [&](const probe_options& oo) {
-        return as_verdicts(blame_stage(probe, p, data, oo));
-    };
+// One generated case, once the check is bound to its pipeline: run once, or with
+// NNP_SEEDS=N over N seeds as one verdict that passes when every seed does. Not a template:
+// compiled once per translation unit, not once per check.
+inline verdict glue_run(function_ref<std::vector<verdict>(const probe_options&)> one, const probe_options& o) {
     const std::uint64_t n = environment_count("NNP_SEEDS");
     if (n == 0) return one(o).front();
-    return sweep_verdict(sweep(one, n, o).front());
+    return sweep_verdict(sweep(std::function<std::vector<verdict>(const probe_options&)>(one), n, o).front());
+}
+
+// One generated case: the check through blame_stage, run by glue_run.
+template <class Probe, class P, class D>
+verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options& o) {
+    return glue_run([&](const probe_options& oo) { return as_verdicts(blame_stage(probe, p, data, oo)); }, o);
 }
 
 }  // namespace nnp::detail

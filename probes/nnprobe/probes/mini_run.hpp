@@ -106,6 +106,7 @@ public:
     }
 
     model<T, G>& net() { return model_; }
+    const model<T, G>& net() const { return model_; }
     // The last step's batch (features after the transforms) and the run's own copy of the
     // stages, in the state the run left them (fitted transforms, any state a stage keeps).
     const batch_of<DS>& last_batch() const { return batch_; }

@@ -13,12 +13,10 @@
 // gradient itself. Entries within h of a kink (relu at 0, tied max-pool inputs) have one-sided
 // differences that disagree; they are skipped and counted. Tensors above 48 entries are
 // sampled, 48 entries each (seeded), which keeps the check cheap on convolutions.
-#include <fmt/core.h>
-
 #include <nnprobe/gradient_check.hpp>
 
-#include "mini_run.hpp"
 #include "options.hpp"
+#include "pipeline_target.hpp"
 #include "verdict.hpp"
 
 namespace nnp {
@@ -27,25 +25,15 @@ namespace detail {
 // Training steps before the check: parameters that start at structured values (biases 0,
 // gains 1) would hide a backward that uses them wrongly.
 inline constexpr std::size_t gradient_check_warmup = 3;
-// The verdict on a pipeline's checked nodes, from the result of check_nodes_alone after the
-// warm-up steps whose losses are `series` (src/gradient_check.cpp).
-verdict gradient_check_verdict(const gradient_check_result& r, const std::vector<node_info>& nodes,
-                               const gradcheck::local_options& lo, std::vector<double> series);
+// The check on any pipeline, in double (src/gradient_check.cpp).
+verdict gradient_check_on(probe_target<double>& target, const probe_options& o);
 }  // namespace detail
 
 // T is accepted for symmetry with the other checks; the check always runs in double.
 template <class T = float, class P>
 verdict gradient_check(const P& p, const typename P::dataset_type& data, const probe_options& o = {}) {
-    detail::check_targets_fit_loss<typename P::loss_type>(data);
-    const auto sub = detail::probe_subset(data, o);
-    pipeline_run<double, P> run(p, sub, o.run_seed);
-    verdict v;
-    for (std::size_t k = 0; k < detail::gradient_check_warmup; ++k) v.series.push_back(run.step(k));
-    run.forward_train(detail::inputs_of(sub));
-    detail::gradcheck::local_options lo;
-    lo.random_seed = o.run_seed.value;
-    const auto r = detail::gradcheck::check_nodes_alone(run.net(), lo);
-    return detail::gradient_check_verdict(r, run.net().nodes(), lo, std::move(v.series));
+    detail::pipeline_target<double, P> t(p, data, o);
+    return detail::gradient_check_on(t, o);
 }
 
 }  // namespace nnp

@@ -7,7 +7,8 @@
 #include <cstddef>
 #include <vector>
 
-#include <nnprobe/model.hpp>
+#include <nnprobe/sequence.hpp>
+#include <nnprobe/tensor.hpp>
 
 namespace nnp::detail {
 
@@ -18,24 +19,19 @@ struct unit_rows {
     T at(std::size_t row, std::size_t unit) const { return rows[row][unit]; }
 };
 
-// Node i's output in the model's last forward pass, as rows of units.
-template <class T, class G>
-unit_rows<T> units_of(const model<T, G>& m, std::size_t i) {
-    constexpr auto widths = []<std::size_t... I>(std::index_sequence<I...>) {
-        return std::array<std::size_t, G::size>{features_per_row<shape_at<G, I>>()...};
-    }(std::make_index_sequence<G::size>{});
-    const auto& out = m.output(i);
+// A node's output `out`, of `width` units per position, as rows of units; `mask`: a sequence
+// model's (null otherwise).
+template <class T>
+unit_rows<T> units_of(const matrix<T>& out, std::size_t width, const padding_mask* mask) {
     const std::size_t samples = out.shape()[0], cols = out.shape()[1];
     unit_rows<T> u;
-    u.units = widths[i];
-    if constexpr (model<T, G>::sequential) {
-        if (cols != u.units) {  // a sequence node: positions of the batch's length
-            const std::size_t length = cols / u.units;
-            for (std::size_t r = 0; r < samples; ++r)
-                for (std::size_t t = 0; t < length && m.mask().real(r, t); ++t)
-                    u.rows.push_back(out.data() + r * cols + t * u.units);
-            return u;
-        }
+    u.units = width;
+    if (mask && cols != u.units) {  // a sequence node: positions of the batch's length
+        const std::size_t length = cols / u.units;
+        for (std::size_t r = 0; r < samples; ++r)
+            for (std::size_t t = 0; t < length && mask->real(r, t); ++t)
+                u.rows.push_back(out.data() + r * cols + t * u.units);
+        return u;
     }
     u.units = cols;
     for (std::size_t r = 0; r < samples; ++r) u.rows.push_back(out.data() + r * cols);

@@ -8,30 +8,17 @@
 
 #include <fmt/core.h>
 
-#include "mini_run.hpp"
+#include "any_run.hpp"
 
 namespace nnp::detail {
 
-// The inputs of `node` whose every value is zero at step `step` of the run of `p` on `sub`;
-// empty when any input holds a non-zero value.
-template <class T, class P>
-std::vector<std::size_t> zero_inputs_at(const P& p, const typename P::dataset_type& sub, seed s, std::size_t node,
-                                        std::size_t step) {
-    // The probes' own recorded run, replayed with a snapshot at `step`: no new instantiation.
-    const auto rec = mini_run<T>(p, sub, run_options{s, step + 1, true, {step}});
-    const auto activity = rec.nodes.activity();
-    std::vector<std::size_t> zero;
-    bool all = true;
-    for (std::size_t j : rec.nodes_info[node].inputs) {
-        bool z = !activity[j]->output_snapshots.empty();
-        if (z)
-            for (T x : activity[j]->output_snapshots.back().second) z = z && x == T(0);
-        if (z) zero.push_back(j);
-        all = all && z;
-    }
-    if (!all) zero.clear();
-    return zero;
-}
+// The inputs of `node` whose every value is zero at step `step` of the run of `t`'s pipeline on
+// its subset, seeded with `s`; empty when any input holds a non-zero value
+// (src/recorded_run.cpp, for float and double).
+template <class T>
+std::vector<std::size_t> zero_inputs_at(const probe_target<T>& t, seed s, std::size_t node, std::size_t step);
+extern template std::vector<std::size_t> zero_inputs_at(const probe_target<float>&, seed, std::size_t, std::size_t);
+extern template std::vector<std::size_t> zero_inputs_at(const probe_target<double>&, seed, std::size_t, std::size_t);
 
 // The sentence for a zero gradient fed by zero inputs: "its input, node 0 input (the data after
 // the pipeline's transforms), is zero for every sample at step 0".
