@@ -132,7 +132,7 @@ inline verdict sweep_verdict(const sweep_result& r) {
 inline verdict glue_run(function_ref<std::vector<verdict>(const probe_options&)> one, const probe_options& o) {
     const std::uint64_t n = environment_count("NNP_SEEDS");
     if (n == 0) return one(o).front();
-    return sweep_verdict(sweep(std::function<std::vector<verdict>(const probe_options&)>(one), n, o).front());
+    return sweep_verdict(sweep(one, n, o).front());
 }
 
 // One generated case: the check through blame_stage, run by glue_run.

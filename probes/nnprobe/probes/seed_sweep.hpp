@@ -9,12 +9,11 @@
 // In a doctest program, NNP_SEEDS=50 turns each NNP_PROBE_SUITE case into such a sweep and
 // NNP_SEED=17 replays one seed (probes/doctest.hpp).
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <fmt/core.h>
+#include <nnprobe/function_ref.hpp>
 
 #include "guilty_stage.hpp"
 #include "options.hpp"
@@ -34,46 +33,17 @@ struct sweep_result {
     }
     bool passed() const { return !seeds.empty() && failing.empty(); }
     // "overfits: 48 of 50 seeds pass (96%); failing seeds: 17, 33"
-    std::string summary() const {
-        std::string s = fmt::format("{}: {} of {} seeds pass ({:.0f}%)", check, seeds.size() - failing.size(),
-                                    seeds.size(), 100 * pass_rate());
-        if (!failing.empty()) {
-            s += "; failing seeds: ";
-            for (std::size_t k = 0; k < failing.size(); ++k) s += (k ? ", " : "") + std::to_string(failing[k]);
-        }
-        return s;
-    }
+    std::string summary() const;
     // The command that replays the first failing seed of a doctest program's test case:
     // "NNP_SEED=17 ./tests -tc='iris-mlp/overfits'" (empty when every seed passed).
-    std::string replay(std::string_view program, std::string_view test_case) const {
-        if (failing.empty()) return {};
-        return fmt::format("NNP_SEED={} {} -tc='{}'", failing.front(), program, test_case);
-    }
+    std::string replay(std::string_view program, std::string_view test_case) const;
 };
 
 namespace detail {
-// The sweep itself, compiled once for every check and pipeline: `run` runs the check on one
-// seed's options.
-inline std::vector<sweep_result> sweep(const std::function<std::vector<verdict>(const probe_options&)>& run,
-                                       std::size_t count, probe_options o) {
-    std::vector<sweep_result> out;
-    const std::uint64_t first = o.run_seed.value;
-    for (std::uint64_t s = first; s < first + count; ++s) {
-        o.run_seed = seed{s};
-        const auto verdicts = run(o);
-        if (out.empty()) out.resize(verdicts.size());
-        for (std::size_t k = 0; k < verdicts.size() && k < out.size(); ++k) {
-            auto& r = out[k];
-            r.check = verdicts[k].check;
-            r.seeds.push_back(s);
-            if (!verdicts[k].passed) {
-                r.failing.push_back(s);
-                r.failures.push_back(verdicts[k]);
-            }
-        }
-    }
-    return out;
-}
+// The sweep itself, compiled once, in the library (src/seed_sweep.cpp): `run` runs the check
+// on one seed's options.
+std::vector<sweep_result> sweep(function_ref<std::vector<verdict>(const probe_options&)> run, std::size_t count,
+                                probe_options o);
 }  // namespace detail
 
 // Runs `probe(p, data, o)` (a verdict or the suite's verdicts) for `count` seeds from
