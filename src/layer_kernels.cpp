@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include <nnprobe/blas.hpp>
 #include <nnprobe/layers/activations.hpp>
@@ -22,19 +26,75 @@
 namespace nnp::detail {
 namespace {
 
-// y (rows x n) += b, per row.
+// y (rows x n) += b, per row. A narrow layer (n below 16) is added as flat runs of 16 rows,
+// against b repeated 16 times: whole vectors instead of a few lanes per row.
 template <class T>
 NNP_WIDE void add_bias(T* __restrict y, const T* __restrict b, std::size_t rows, std::size_t n) {
-    for (std::size_t r = 0; r < rows; ++r, y += n)
+    constexpr std::size_t L = 16;
+    std::size_t r = 0;
+    if (n < L && rows >= L) {
+        T repeated[L * L];
+        for (std::size_t i = 0; i < L * n; ++i) repeated[i] = b[i % n];
+        for (; r + L <= rows; r += L, y += L * n)
+            for (std::size_t i = 0; i < L * n; ++i) y[i] += repeated[i];
+    }
+    for (; r < rows; ++r, y += n)
         for (std::size_t j = 0; j < n; ++j) y[j] += b[j];
+}
+
+// L lanes of T (g++'s vector extension: the clones below give it the widest registers; an
+// alias template cannot carry the attribute, hence the specialisations).
+template <class T, std::size_t L>
+struct lanes_of;
+template <std::size_t L>
+struct lanes_of<float, L> {
+    typedef float type __attribute__((vector_size(L * sizeof(float))));
+};
+template <std::size_t L>
+struct lanes_of<double, L> {
+    typedef double type __attribute__((vector_size(L * sizeof(double))));
+};
+template <std::size_t L>
+struct lanes_of<std::int32_t, L> {
+    typedef std::int32_t type __attribute__((vector_size(L * sizeof(std::int32_t))));
+};
+template <std::size_t L>
+struct lanes_of<std::uint32_t, L> {
+    typedef std::uint32_t type __attribute__((vector_size(L * sizeof(std::uint32_t))));
+};
+template <class T, std::size_t L>
+using lanes = typename lanes_of<T, L>::type;
+
+// out[j0, j0 + w) = the sums of those columns of d (rows x n), added in order of the rows, in
+// one vector of L >= w lanes kept in registers (a sum in memory waits on a store per row).
+// The lanes past w read the next row's first entries, while those exist, and are dropped.
+template <class T, std::size_t L>
+inline void column_block(const T* d, std::size_t rows, std::size_t n, std::size_t j0, std::size_t w, T* out) {
+    using V = lanes<T, L>;
+    V acc = {};
+    std::size_t r = 0;
+    for (; r < rows && r * n + j0 + L <= rows * n; ++r) {
+        V x;
+        std::memcpy(&x, d + r * n + j0, sizeof x);
+        acc += x;
+    }
+    T s[L];
+    std::memcpy(s, &acc, sizeof s);
+    for (; r < rows; ++r)
+        for (std::size_t l = 0; l < w; ++l) s[l] += d[r * n + j0 + l];
+    for (std::size_t l = 0; l < w; ++l) out[j0 + l] = s[l];
 }
 
 // out (n) = the sums of d's rows (rows x n), each column added in order of the rows.
 template <class T>
 NNP_WIDE void column_sums(const T* __restrict d, std::size_t rows, std::size_t n, T* __restrict out) {
-    for (std::size_t j = 0; j < n; ++j) out[j] = T(0);
-    for (std::size_t r = 0; r < rows; ++r, d += n)
-        for (std::size_t j = 0; j < n; ++j) out[j] += d[j];
+    constexpr std::size_t L = 64 / sizeof(T);
+    std::size_t j0 = 0;
+    for (; j0 + L <= n; j0 += L) column_block<T, L>(d, rows, n, j0, L, out);
+    const std::size_t w = n - j0;
+    if (w > L / 2) column_block<T, L>(d, rows, n, j0, w, out);
+    else if (w > L / 4) column_block<T, L / 2>(d, rows, n, j0, w, out);
+    else if (w > 0) column_block<T, L / 4>(d, rows, n, j0, w, out);
 }
 
 template <class Spec, class T>
@@ -61,6 +121,108 @@ T log_sum_exp(const T* z, std::size_t n) {
     T sum = 0;
     for (std::size_t j = 0; j < n; ++j) sum += std::exp(z[j] - m);
     return m + std::log(sum);
+}
+
+// ---- exp and log of float vectors ----------------------------------------------------------
+// The float loss runs over 16 rows at a time, so it cannot call the C library's expf and logf
+// (one element per call, and the vector versions of libmvec differ between processors). These
+// are Cephes's single-precision approximations (about 1 ulp), made of IEEE multiplies, adds and
+// integer bit moves only: the same bits in every lane, at every vector width, on every x86.
+using floats = lanes<float, 16>;
+using ints = lanes<std::int32_t, 16>;
+using bits = lanes<std::uint32_t, 16>;
+
+// exp(x) for x <= 0 (softmax's shifted logits); 0 below -87.3, where exp would be subnormal;
+// NaN stays NaN.
+// Both are always inlined into the clones, so no vector crosses a call: g++'s note on how the
+// baseline would pass one (-Wpsabi, also for the buffer of vectors below) does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+template <class floats>
+inline __attribute__((always_inline)) floats exp_nonpositive(floats x) {
+    const floats magic = floats{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+    const floats t = x * 1.44269504088896341f + magic;
+    const floats n = t - magic;                                     // round(x / ln 2)
+    const floats r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // x - n ln 2, in two parts
+    floats p = floats{} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    const bits two_n = ((bits)t - (bits)magic + 127u) << 23;  // 2^n, n >= -126 where it is kept
+    const floats y = p * (floats)two_n;
+    return x < -87.3365447f ? floats{} : y;
+}
+
+// log(x) for normal x > 0 (sums of exponentials, at least 1 here); NaN stays NaN.
+template <class floats>
+inline __attribute__((always_inline)) floats log_positive(floats x) {
+    const bits b = (bits)x;
+    ints e = (ints)((b >> 23) & 0xffu) - 126;                 // x = m 2^e, m in [0.5, 1)
+    floats m = (floats)((b & 0x007fffffu) | 0x3f000000u);
+    const ints small = m < 0.707106781186547524f;            // below sqrt(1/2): 2m and e - 1
+    e = small ? e - 1 : e;
+    m = small ? m + m - 1.0f : m - 1.0f;
+    const floats z = m * m;
+    floats y = floats{} + 7.0376836292e-2f;
+    y = y * m + -1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m + -1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m + -1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m + -2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    const floats fe = __builtin_convertvector(e, floats);
+    y = y + fe * -2.12194440e-4f;
+    y = y + z * -0.5f;
+    floats r = m + y;
+    r = r + fe * 0.693359375f;
+    return x == x ? r : x;
+}
+
+// softmax cross-entropy of n rows of c logits, 16 rows per pass (the last pass padded with
+// zero logits, its extra lanes dropped): per row the operations of the scalar loop below, in
+// its order, with the exp and log above. `loss` gets each row's loss; `e` is room for 16 c
+// floats (the block's logits, then their exponentials, 16 per class).
+NNP_WIDE void softmax_cross_entropy_lanes(const float* logits, const int* y, std::size_t n, std::size_t c,
+                                          float* grad, float* loss, float* e) {
+    constexpr std::size_t L = 16;
+    auto load = [&](std::size_t j) {
+        floats v;
+        std::memcpy(&v, e + j * L, sizeof v);
+        return v;
+    };
+    const float inv_n = 1.0f / static_cast<float>(n);
+    for (std::size_t r0 = 0; r0 < n; r0 += L) {
+        const std::size_t rows = std::min(L, n - r0);
+        for (std::size_t j = 0; j < c; ++j)
+            for (std::size_t l = 0; l < L; ++l) e[j * L + l] = l < rows ? logits[(r0 + l) * c + j] : 0.0f;
+        floats m = load(0);
+        for (std::size_t j = 1; j < c; ++j) {
+            const floats z = load(j);
+            m = m < z ? z : m;  // std::max_element's test
+        }
+        floats sum = {};
+        for (std::size_t j = 0; j < c; ++j) {
+            const floats ej = exp_nonpositive(load(j) - m);
+            std::memcpy(e + j * L, &ej, sizeof ej);
+            sum += ej;
+        }
+        const floats lse = m + log_positive(sum);
+        const floats scale = inv_n / sum;
+        for (std::size_t j = 0; j < c; ++j) {
+            const floats g = load(j) * scale;
+            for (std::size_t l = 0; l < rows; ++l) grad[(r0 + l) * c + j] = g[l];
+        }
+        for (std::size_t l = 0; l < rows; ++l) {
+            const std::size_t r = r0 + l;
+            loss[r] = lse[l] - logits[r * c + y[r]];
+            grad[r * c + y[r]] -= inv_n;
+        }
+    }
 }
 
 }  // namespace
@@ -144,6 +306,15 @@ template void softmax_backward<true>(const double*, const double*, double*, std:
 template <class T>
 double softmax_cross_entropy_sum(const T* logits, const int* y, std::size_t n, std::size_t c, T* grad) {
     double total = 0;
+    if constexpr (std::is_same_v<T, float>) {
+        // Grown once per thread: a steady batch allocates nothing.
+        thread_local std::vector<float> loss, e;
+        if (loss.size() < n) loss.resize(n);
+        if (e.size() < 16 * c) e.resize(16 * c);
+        softmax_cross_entropy_lanes(logits, y, n, c, grad, loss.data(), e.data());
+        for (std::size_t r = 0; r < n; ++r) total += static_cast<double>(loss[r]);
+        return total;
+    }
     const T inv_n = T(1) / static_cast<T>(n);
     for (std::size_t r = 0; r < n; ++r) {
         const T* z = logits + r * c;
