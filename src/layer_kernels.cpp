@@ -34,7 +34,8 @@ NNP_WIDE void add_bias(T* __restrict y, const T* __restrict b, std::size_t rows,
     std::size_t r = 0;
     if (n < L && rows >= L) {
         T repeated[L * L];
-        for (std::size_t i = 0; i < L * n; ++i) repeated[i] = b[i % n];
+        for (std::size_t k = 0; k < L; ++k)
+            for (std::size_t j = 0; j < n; ++j) repeated[k * n + j] = b[j];
         for (; r + L <= rows; r += L, y += L * n)
             for (std::size_t i = 0; i < L * n; ++i) y[i] += repeated[i];
     }
