@@ -1,13 +1,20 @@
-// Adam's plain update of a float tensor (include/nnprobe/optimizer.hpp) on the processor's
-// widest vectors, chosen when the library loads: AVX-512 or AVX, whatever flags the user's
-// program is built with. The same IEEE operations in the same order as the header's loop, one
-// rounding each (no fused multiply-add): the same bits at every width.
+// Adam's update of one tensor (include/nnprobe/optimizer_kernels.hpp), compiled once here at
+// float and double. The plain float update runs on the processor's widest vectors, chosen when
+// the library loads (AVX-512 or AVX, whatever flags the user's program is built with); the
+// measured one and double run in xsimd lanes. Both do the same IEEE operations in the same
+// order as the scalar tail, one rounding each (no fused multiply-add): the same bits at every
+// width.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
+#include <nnprobe/optimizer.hpp>
 #include <nnprobe/optimizer_kernels.hpp>
+
+#include <xsimd/xsimd.hpp>
 
 namespace nnp::detail {
 namespace {
@@ -76,8 +83,6 @@ width widest() {
     return w;
 }
 
-}  // namespace
-
 bool adam_update_wide(float* w, const float* g, float* m, float* v, std::size_t n, float b1, float b2, float c1,
                       float c2, float step, float eps, float decay) {
     const adam_floats k{b1, b2, c1, c2, step, eps, decay};
@@ -86,6 +91,88 @@ bool adam_update_wide(float* w, const float* g, float* m, float* v, std::size_t 
         case width::avx: adam_avx(w, g, m, v, n, k); return true;
         default: return false;
     }
+}
+
+// Adam's update in SIMD lanes (xsimd, at the baseline's width): the same IEEE operations in the
+// same order as the scalar tail, so the bits do not depend on the lane count. With Measure, the
+// tensor_update is accumulated in the same pass, lane-wise. A plain float update takes the
+// processor's widest vectors instead (above).
+template <bool Measure, class T>
+void adam_lanes(T* w, const T* g, T* m, T* v, std::size_t n, bool train, const adam_coefficients& k,
+                tensor_update* stats) {
+    using B = xsimd::batch<T>;
+    constexpr std::size_t L = B::size;
+    // 1 - beta in double, rounded once (as PyTorch's float32 Adam): 1 - float(0.999) is
+    // 1.3e-5 off 0.001, and the bias corrections, in double, would not cancel that.
+    const T b1 = T(k.b1), b2 = T(k.b2), c1 = T(1.0 - k.b1), c2 = T(1.0 - k.b2);
+    const T step = T(k.step), eps = T(k.eps_hat), decay = T(k.decay);
+    if constexpr (!Measure && std::is_same_v<T, float>) {
+        if (!train) return;
+        if (adam_update_wide(w, g, m, v, n, b1, b2, c1, c2, step, eps, decay)) return;
+    }
+    B g2(T(0)), w2(T(0)), d2(T(0)), gm(T(0)), wm(T(0)), dm(T(0));
+    std::size_t i = 0;
+    for (; i + L <= n; i += L) {
+        const B gi = B::load_unaligned(g + i), wi = B::load_unaligned(w + i);
+        B now = wi;
+        if (train) {
+            const B mi = B(b1) * B::load_unaligned(m + i) + B(c1) * gi;
+            const B vi = B(b2) * B::load_unaligned(v + i) + B(c2) * gi * gi;
+            mi.store_unaligned(m + i);
+            vi.store_unaligned(v + i);
+            now = wi - (B(step) * mi / (xsimd::sqrt(vi) + B(eps)) + B(decay) * wi);
+            now.store_unaligned(w + i);
+        }
+        if constexpr (Measure) {
+            const B d = now - wi;
+            g2 += gi * gi; w2 += wi * wi; d2 += d * d;
+            gm = xsimd::max(gm, xsimd::abs(gi)); wm = xsimd::max(wm, xsimd::abs(wi)); dm = xsimd::max(dm, xsimd::abs(d));
+        }
+    }
+    T s[6][L] = {};
+    if constexpr (Measure) {
+        g2.store_unaligned(s[0]); w2.store_unaligned(s[1]); d2.store_unaligned(s[2]);
+        gm.store_unaligned(s[3]); wm.store_unaligned(s[4]); dm.store_unaligned(s[5]);
+    }
+    for (std::size_t lane = 0; i < n; ++i, lane = (lane + 1) % L) {
+        const T gi = g[i], wi = w[i];
+        T now = wi;
+        if (train) {
+            m[i] = b1 * m[i] + c1 * gi;
+            v[i] = b2 * v[i] + c2 * gi * gi;
+            now = wi - (step * m[i] / (std::sqrt(v[i]) + eps) + decay * wi);
+            w[i] = now;
+        }
+        if constexpr (Measure) {
+            const T d = now - wi;
+            s[0][lane] += gi * gi; s[1][lane] += wi * wi; s[2][lane] += d * d;
+            s[3][lane] = std::max(s[3][lane], std::abs(gi));
+            s[4][lane] = std::max(s[4][lane], std::abs(wi));
+            s[5][lane] = std::max(s[5][lane], std::abs(d));
+        }
+    }
+    if constexpr (Measure) {
+        double r[6] = {};
+        for (std::size_t q = 0; q < 6; ++q)
+            for (std::size_t lane = 0; lane < L; ++lane)
+                r[q] = q < 3 ? r[q] + double(s[q][lane]) : std::max(r[q], double(s[q][lane]));
+        // SIMD max drops NaN; the sums keep it, so a NaN anywhere shows in both.
+        for (std::size_t q = 0; q < 3; ++q)
+            if (!std::isfinite(r[q])) r[q + 3] = r[q];
+        *stats = {r[0], r[3], r[1], r[4], r[2], r[5]};
+    }
+}
+}  // namespace
+
+void adam_update(float* w, const float* g, float* m, float* v, std::size_t n, bool trainable,
+                 const adam_coefficients& k, tensor_update* stats) {
+    if (stats) adam_lanes<true>(w, g, m, v, n, trainable, k, stats);
+    else adam_lanes<false>(w, g, m, v, n, trainable, k, stats);
+}
+void adam_update(double* w, const double* g, double* m, double* v, std::size_t n, bool trainable,
+                 const adam_coefficients& k, tensor_update* stats) {
+    if (stats) adam_lanes<true>(w, g, m, v, n, trainable, k, stats);
+    else adam_lanes<false>(w, g, m, v, n, trainable, k, stats);
 }
 
 }  // namespace nnp::detail

@@ -590,6 +590,93 @@ TEST_CASE("losses: ln C at uniform logits, finite at extreme logits, labels chec
                          nnp::error);
 }
 
+// Float softmax cross-entropy runs 16 rows at a time with nnprobe's own exp and log: against a
+// plain loop in double it agrees to float rounding, and each row's bits do not depend on the
+// other rows or on where the row falls in a block of 16.
+TEST_CASE("float softmax cross-entropy: a double loop's values, the same bits for a row anywhere") {
+    rng r(seed{29});
+    for (const std::size_t c : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{10}, std::size_t{37}})
+        for (const std::size_t n : {std::size_t{1}, std::size_t{5}, std::size_t{16}, std::size_t{17}, std::size_t{40}}) {
+            CAPTURE(c);
+            CAPTURE(n);
+            matrix<float> z({n, c}, 0.f), g;
+            std::vector<int> y(n);
+            for (auto& v : z) v = static_cast<float>(4 * r.normal());
+            z(0, 0) = 60.f;  // a row whose other classes underflow to nearly 0
+            for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<int>(i % c);
+            const float loss = softmax_cross_entropy(z, y, g);
+            double total = 0, worst = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                double m = z(i, 0), sum = 0;
+                for (std::size_t j = 1; j < c; ++j) m = std::max(m, double(z(i, j)));
+                for (std::size_t j = 0; j < c; ++j) sum += std::exp(double(z(i, j)) - m);
+                total += m + std::log(sum) - double(z(i, y[i]));
+                for (std::size_t j = 0; j < c; ++j) {
+                    const double p = std::exp(double(z(i, j)) - m) / sum;
+                    const double want = (p - (int(j) == y[i] ? 1.0 : 0.0)) / double(n);
+                    worst = std::max(worst, std::abs(g(i, j) - want));
+                }
+            }
+            // Rounding: a few float ulps of the largest logit (60: 4e-6) and of each probability.
+            CHECK(std::abs(loss - total / double(n)) <= 1e-6 * 61);
+            CHECK(worst <= 5e-7 / double(n));
+            // The rows reversed: each row's gradient has the same bits at its new place.
+            matrix<float> zr({n, c}, 0.f), gr;
+            std::vector<int> yr(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                yr[i] = y[n - 1 - i];
+                for (std::size_t j = 0; j < c; ++j) zr(i, j) = z(n - 1 - i, j);
+            }
+            softmax_cross_entropy(zr, yr, gr);
+            bool same = true;
+            for (std::size_t i = 0; i < n; ++i)
+                for (std::size_t j = 0; j < c; ++j) same = same && gr(i, j) == g(n - 1 - i, j);
+            CHECK(same);
+        }
+    // exp underflows to 0 far below the maximum, and a NaN logit gives a NaN loss.
+    matrix<float> z({2, 3}, 0.f), g;
+    z(0, 0) = 1e30f;
+    z(1, 1) = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<int> y{0, 2};
+    const float both = softmax_cross_entropy(z, y, g);
+    CHECK(std::isnan(both));
+    CHECK(g(0, 1) == 0.f);
+    CHECK(g(0, 0) == 0.f);  // probability 1 less the label's 1, over 2 rows
+}
+
+// The dense layer's bias and bias-gradient loops over run-time widths: the plain loops' bits
+// (after the product, whichever path it takes),
+// for widths around the vector widths (the column sums read past a row's end into the next).
+TEST_CASE("dense kernels: the plain loops' bits for every width and row count") {
+    rng r(seed{31});
+    for (const std::size_t out : {std::size_t{1}, std::size_t{3}, std::size_t{5}, std::size_t{8}, std::size_t{16},
+                                  std::size_t{17}, std::size_t{40}})
+        for (const std::size_t rows : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{32}}) {
+            CAPTURE(out);
+            CAPTURE(rows);
+            constexpr std::size_t in = 5;
+            std::vector<float> x(rows * in), w(in * out), b(out), dy(rows * out), y(rows * out), dw(in * out),
+                db(out), dx(rows * in);
+            for (auto* v : {&x, &w, &b, &dy})
+                for (auto& e : *v) e = static_cast<float>(r.normal());
+            detail::dense_forward<float>(rows, in, out, x.data(), w.data(), b.data(), y.data());
+            detail::dense_backward<float>(rows, in, out, x.data(), w.data(), dy.data(), dw.data(), db.data(),
+                                          dx.data());
+            std::vector<float> xw(rows * out);
+            detail::gemm(false, false, rows, out, in, x.data(), w.data(), xw.data());
+            bool forward = true, bias = true;
+            for (std::size_t i = 0; i < rows; ++i)
+                for (std::size_t j = 0; j < out; ++j) forward = forward && y[i * out + j] == xw[i * out + j] + b[j];
+            for (std::size_t j = 0; j < out; ++j) {
+                float sum = 0;
+                for (std::size_t i = 0; i < rows; ++i) sum += dy[i * out + j];
+                bias = bias && db[j] == sum;
+            }
+            CHECK(forward);
+            CHECK(bias);
+        }
+}
+
 TEST_CASE("batch norm uses batch statistics in training and running ones in evaluation") {
     constexpr auto net = input<4> | dense<8> | batch_norm | relu | dense<3>;
     auto m = make_model(net, seed{1});

@@ -35,6 +35,15 @@ void check_label(int y, std::size_t classes, std::size_t row, const char* loss) 
         throw error(fmt::format("nnprobe: {}: label {} of sample {} is out of range [0, {})", loss,
                                 y, row, classes));
 }
+// The loops, compiled once in src/layer_kernels.cpp at float and double: each writes the
+// gradient of the sum of the per-sample (or per-element) losses divided by n, and returns
+// that sum, added in double in order.
+template <class T>
+double softmax_cross_entropy_sum(const T* logits, const int* y, std::size_t n, std::size_t c, T* grad);
+template <class T>
+double binary_cross_entropy_sum(const T* logits, const T* target, std::size_t n, T* grad);
+template <class T>
+double squared_error_sum(const T* out, const T* target, std::size_t n, T* grad);
 }  // namespace detail
 
 struct softmax_cross_entropy_t {
@@ -47,21 +56,9 @@ struct softmax_cross_entropy_t {
         detail::check_rows(logits, y.size(), name);
         const std::size_t n = logits.shape()[0], c = logits.shape()[1];
         detail::ensure_shape(grad, n, c);
-        double total = 0;
-        const T inv_n = T(1) / static_cast<T>(n);
-        for (std::size_t r = 0; r < n; ++r) {
-            detail::check_label<T>(y[r], c, r, name);
-            const T* z = logits.data() + r * c;
-            T* g = grad.data() + r * c;
-            // One exp per logit: softmax = e / sum, kept in the gradient buffer.
-            const T m = *std::max_element(z, z + c);
-            T sum = 0;
-            for (std::size_t j = 0; j < c; ++j) sum += (g[j] = std::exp(z[j] - m));
-            total += static_cast<double>(m + std::log(sum) - z[y[r]]);
-            const T scale = inv_n / sum;
-            for (std::size_t j = 0; j < c; ++j) g[j] *= scale;
-            g[y[r]] -= inv_n;
-        }
+        for (std::size_t r = 0; r < n; ++r)
+            if (static_cast<std::size_t>(y[r]) >= c) detail::check_label<T>(y[r], c, r, name);
+        const double total = detail::softmax_cross_entropy_sum(logits.data(), y.data(), n, c, grad.data());
         return static_cast<T>(total / static_cast<double>(n));
     }
 };
@@ -81,15 +78,7 @@ struct binary_cross_entropy_t {
         detail::check_not_empty(logits, name);
         detail::ensure_shape(grad, logits.shape()[0], logits.shape()[1]);
         const std::size_t n = logits.size();
-        const T inv = T(1) / static_cast<T>(n);
-        double total = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const T z = logits.data()[i], t = target.data()[i];
-            // max(z,0) - z t + log(1 + exp(-|z|)): never overflows, never log(0).
-            total += static_cast<double>(std::max(z, T(0)) - z * t + std::log1p(std::exp(-std::abs(z))));
-            const T p = z >= T(0) ? T(1) / (T(1) + std::exp(-z)) : std::exp(z) / (T(1) + std::exp(z));
-            grad.data()[i] = (p - t) * inv;
-        }
+        const double total = detail::binary_cross_entropy_sum(logits.data(), target.data(), n, grad.data());
         return static_cast<T>(total / static_cast<double>(n));
     }
     // Integer labels 0/1 for a single-logit output.
@@ -119,13 +108,7 @@ struct mse_t {
         detail::check_not_empty(out, name);
         detail::ensure_shape(grad, out.shape()[0], out.shape()[1]);
         const std::size_t n = out.size();
-        const T inv = T(1) / static_cast<T>(n);
-        double total = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const T d = out.data()[i] - target.data()[i];
-            total += static_cast<double>(d * d);
-            grad.data()[i] = T(2) * d * inv;
-        }
+        const double total = detail::squared_error_sum(out.data(), target.data(), n, grad.data());
         return static_cast<T>(total / static_cast<double>(n));
     }
 };

@@ -3,7 +3,6 @@
 // forward product needs no transpose. On a sequence (T x D per sample) it maps every
 // position alike, as PyTorch's Linear does on the last axis: T x D -> T x N.
 #include <string>
-#include "../blas.hpp"
 #include "../init.hpp"
 #include "../layer.hpp"
 #include "../sequence.hpp"
@@ -11,6 +10,17 @@
 #include "../tensor.hpp"
 
 namespace nnp {
+
+namespace detail {
+// The products and the bias loops over run-time sizes, compiled once in src/layer_kernels.cpp
+// at float and double: y = x w (+ b) for rows x in inputs; dw = x^T dy, db = the column sums
+// of dy (when db), dx = dy w^T (when dx).
+template <class T>
+void dense_forward(std::size_t rows, std::size_t in, std::size_t out, const T* x, const T* w, const T* b, T* y);
+template <class T>
+void dense_backward(std::size_t rows, std::size_t in, std::size_t out, const T* x, const T* w, const T* dy, T* dw,
+                    T* db, T* dx);
+}  // namespace detail
 
 template <std::size_t N, bool Bias = true>
 struct dense_t : layer_base<dense_t<N, Bias>> {
@@ -42,27 +52,13 @@ struct dense_t : layer_base<dense_t<N, Bias>> {
         // Rows of the product: samples, or samples x positions for a sequence.
         static std::size_t rows_of(const matrix<T>& x) { return x.size() / fan_in; }
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            const std::size_t rows = rows_of(x);
-            detail::gemm(false, false, rows, N, fan_in, x.data(), w.data(), y.data());
-            if constexpr (Bias) {
-                T* py = y.data();
-                const T* pb = b.data();
-                for (std::size_t r = 0; r < rows; ++r, py += N)
-                    for (std::size_t j = 0; j < N; ++j) py[j] += pb[j];
-            }
+            detail::dense_forward<T>(rows_of(x), fan_in, N, x.data(), w.data(), Bias ? b.data() : nullptr,
+                                     y.data());
         }
         void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            const std::size_t rows = rows_of(x);
-            detail::gemm(true, false, fan_in, N, rows, x.data(), dy.data(), dw.data());
-            if constexpr (Bias) {
-                db.fill(T(0));
-                const T* pd = dy.data();
-                T* pb = db.data();
-                for (std::size_t r = 0; r < rows; ++r, pd += N)
-                    for (std::size_t j = 0; j < N; ++j) pb[j] += pd[j];
-            }
-            if (dx) detail::gemm(false, true, rows, fan_in, N, dy.data(), w.data(), dx->data());
+            detail::dense_backward<T>(rows_of(x), fan_in, N, x.data(), w.data(), dy.data(), dw.data(),
+                                      Bias ? db.data() : nullptr, dx ? dx->data() : nullptr);
         }
     };
 };

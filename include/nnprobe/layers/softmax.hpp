@@ -3,8 +3,6 @@
 // sequence (PyTorch's softmax(dim=-1) on B x T x D; padded positions are computed too and left
 // to the masked layers after, as a per-position layer does). Nonlinear when hidden; as the
 // last node they are output heads, which C3 does not count and C5 compares with the loss.
-#include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "../layer.hpp"
@@ -14,14 +12,12 @@
 namespace nnp {
 
 namespace detail {
-// log(sum(exp(z))) over n entries, shifted by the maximum so nothing overflows.
-template <class T>
-T log_sum_exp(const T* z, std::size_t n) {
-    const T m = *std::max_element(z, z + n);
-    T sum = 0;
-    for (std::size_t j = 0; j < n; ++j) sum += std::exp(z[j] - m);
-    return m + std::log(sum);
-}
+// The row loops, compiled once in src/layer_kernels.cpp at float and double: y = softmax (or
+// log_softmax) of each row of n entries of x, and its backward from y.
+template <bool Log, class T>
+void softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n);
+template <bool Log, class T>
+void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n);
 
 template <bool Log>
 struct softmax_spec {
@@ -39,33 +35,12 @@ struct softmax_spec {
     struct impl {
         static constexpr std::size_t n = features_per_row<In>();
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
-            const std::size_t rows = x.size() / n;  // samples, or samples x positions
-            for (std::size_t r = 0; r < rows; ++r) {
-                const T* px = x.data() + r * n;
-                T* py = y.data() + r * n;
-                const T lse = log_sum_exp(px, n);
-                for (std::size_t j = 0; j < n; ++j)
-                    py[j] = Log ? px[j] - lse : std::exp(px[j] - lse);
-            }
+            // Rows: samples, or samples x positions.
+            softmax_forward<Log, T>(x.data(), y.data(), x.size() / n, n);
         }
         void backward(const matrix<T>&, const matrix<T>& y, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            if (!dx) return;
-            const std::size_t rows = y.size() / n;
-            for (std::size_t r = 0; r < rows; ++r) {
-                const T* py = y.data() + r * n;
-                const T* pd = dy.data() + r * n;
-                T* pdx = dx->data() + r * n;
-                if constexpr (Log) {  // dx = dy - softmax * sum(dy)
-                    T s = 0;
-                    for (std::size_t j = 0; j < n; ++j) s += pd[j];
-                    for (std::size_t j = 0; j < n; ++j) pdx[j] = pd[j] - std::exp(py[j]) * s;
-                } else {  // dx = y * (dy - <dy, y>)
-                    T s = 0;
-                    for (std::size_t j = 0; j < n; ++j) s += pd[j] * py[j];
-                    for (std::size_t j = 0; j < n; ++j) pdx[j] = py[j] * (pd[j] - s);
-                }
-            }
+            if (dx) softmax_backward<Log, T>(y.data(), dy.data(), dx->data(), y.size() / n, n);
         }
     };
 };
