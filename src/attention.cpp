@@ -48,6 +48,22 @@ NNP_INLINE void store(void* p, const V& v) {
     std::memcpy(p, &v, sizeof v);
 }
 
+// m ? a : b, lane by lane: in bits, as GCC's ?: on vectors may go one lane at a time.
+template <class M, class V>
+NNP_INLINE V select(const M& m, const V& a, const V& b) {
+    if constexpr (std::is_arithmetic_v<V>) {
+        return m ? a : b;
+    } else {
+        M ia, ib;
+        std::memcpy(&ia, &a, sizeof a);
+        std::memcpy(&ib, &b, sizeof b);
+        const M bits = (m & ia) | (~m & ib);
+        V out;
+        std::memcpy(&out, &bits, sizeof out);
+        return out;
+    }
+}
+
 // e^x for a float or a vector of floats, the same operations lane by lane: x = n ln2 + r with
 // n whole and |r| <= ln2 / 2, e^r from Cephes' degree-7 polynomial, 2^n put in the exponent's
 // bits. Inputs below -87.3 (where e^x is under the smallest normal float) give 0, above 88
@@ -55,8 +71,8 @@ NNP_INLINE void store(void* p, const V& v) {
 template <class V, class I>
 NNP_INLINE V exp_float(V x) {
     const V lo = V{} - 87.3365447f, hi = V{} + 88.0f;
-    V c = x > lo ? x : lo;  // NaN becomes lo here and is passed through below
-    c = c < hi ? c : hi;
+    V c = select(x > lo, x, lo);  // NaN becomes lo here and is passed through below
+    c = select(c < hi, c, hi);
     const V magic = V{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to a whole number
     const V nf = (c * 1.44269504088896341f + magic) - magic;
     V r = c - nf * 0.693359375f;
@@ -78,7 +94,7 @@ NNP_INLINE V exp_float(V x) {
     std::memcpy(&two_n, &bits, sizeof two_n);
     const V y = p * two_n;
     const V inf = V{} + std::numeric_limits<float>::infinity();
-    return x != x ? x : x < lo ? V{} : x > hi ? inf : y;
+    return select(x != x, x, select(x < lo, V{}, select(x > hi, inf, y)));
 }
 
 template <class T>
@@ -91,47 +107,66 @@ NNP_INLINE typename lanes<T>::type softmax_exp_lanes(typename lanes<T>::type x) 
     }
 }
 
-// The gradients for K keys at once (K independent sums, so that their additions overlap):
-// for each key k, dv_k[e] += sum_t a_k[t] * g[t * ldg + e] and dk_k[e] += sum_t ds_k[t] *
-// q[t * ldq + e], e < n, t in [first, last), the terms added one at a time in order of t (the
-// sums stay in registers between them). A lane is a feature. dv_k = dv + k * ldd, a_k = a + k
-// * P, and the same for dk and ds.
-template <std::size_t K, class T>
-NNP_INLINE void add_key_gradients(T* __restrict dv, T* __restrict dk, std::size_t ldd, const T* __restrict a,
-                                  const T* __restrict ds, std::size_t P, const T* __restrict g, std::size_t ldg,
-                                  const T* __restrict q, std::size_t ldq, std::size_t first, std::size_t last,
-                                  std::size_t n) {
+// The gradients for one key: dv[e] += sum_t a[t] * g[t * ldg + e] and dk[e] += sum_t ds[t] *
+// q[t * ldq + e], e in [from, n), t in [first, last), the terms added one at a time in order
+// of t (the sums stay in registers between them). A lane is a feature.
+template <class T>
+NNP_INLINE void add_key_gradients(T* __restrict dv, T* __restrict dk, const T* __restrict a, const T* __restrict ds,
+                                  const T* __restrict g, std::size_t ldg, const T* __restrict q, std::size_t ldq,
+                                  std::size_t first, std::size_t last, std::size_t from, std::size_t n) {
+    typedef T V __attribute__((vector_size(32)));
+    constexpr std::size_t L = 32 / sizeof(T);
+    std::size_t e = from;
+    for (; e + L <= n; e += L) {
+        V accv = load<V>(dv + e), acck = load<V>(dk + e);
+        for (std::size_t t = first; t < last; ++t) {
+            accv += a[t] * load<V>(g + t * ldg + e);
+            acck += ds[t] * load<V>(q + t * ldq + e);
+        }
+        store(dv + e, accv);
+        store(dk + e, acck);
+    }
+    for (; e < n; ++e) {
+        T accv = dv[e], acck = dk[e];
+        for (std::size_t t = first; t < last; ++t) {
+            accv += a[t] * g[t * ldg + e];
+            acck += ds[t] * q[t * ldq + e];
+        }
+        dv[e] = accv;
+        dk[e] = acck;
+    }
+}
+// The same for four keys at once, key k's rows `ldd` (dv, dk) or P (a, ds) further on: eight
+// independent sums, whose additions overlap.
+template <class T>
+NNP_INLINE void add_key_gradients4(T* __restrict dv, T* __restrict dk, std::size_t ldd, const T* __restrict a,
+                                   const T* __restrict ds, std::size_t P, const T* __restrict g, std::size_t ldg,
+                                   const T* __restrict q, std::size_t ldq, std::size_t first, std::size_t last,
+                                   std::size_t n) {
     typedef T V __attribute__((vector_size(32)));
     constexpr std::size_t L = 32 / sizeof(T);
     std::size_t e = 0;
     for (; e + L <= n; e += L) {
-        V accv[K], acck[K];
-        for (std::size_t k = 0; k < K; ++k) {
-            accv[k] = load<V>(dv + k * ldd + e);
-            acck[k] = load<V>(dk + k * ldd + e);
-        }
+        V v0 = load<V>(dv + e), v1 = load<V>(dv + ldd + e), v2 = load<V>(dv + 2 * ldd + e),
+          v3 = load<V>(dv + 3 * ldd + e);
+        V k0 = load<V>(dk + e), k1 = load<V>(dk + ldd + e), k2 = load<V>(dk + 2 * ldd + e),
+          k3 = load<V>(dk + 3 * ldd + e);
         for (std::size_t t = first; t < last; ++t) {
             const V gt = load<V>(g + t * ldg + e), qt = load<V>(q + t * ldq + e);
-            for (std::size_t k = 0; k < K; ++k) {
-                accv[k] += a[k * P + t] * gt;
-                acck[k] += ds[k * P + t] * qt;
-            }
+            v0 += a[t] * gt;
+            v1 += a[P + t] * gt;
+            v2 += a[2 * P + t] * gt;
+            v3 += a[3 * P + t] * gt;
+            k0 += ds[t] * qt;
+            k1 += ds[P + t] * qt;
+            k2 += ds[2 * P + t] * qt;
+            k3 += ds[3 * P + t] * qt;
         }
-        for (std::size_t k = 0; k < K; ++k) {
-            store(dv + k * ldd + e, accv[k]);
-            store(dk + k * ldd + e, acck[k]);
-        }
+        store(dv + e, v0), store(dv + ldd + e, v1), store(dv + 2 * ldd + e, v2), store(dv + 3 * ldd + e, v3);
+        store(dk + e, k0), store(dk + ldd + e, k1), store(dk + 2 * ldd + e, k2), store(dk + 3 * ldd + e, k3);
     }
-    for (; e < n; ++e)
-        for (std::size_t k = 0; k < K; ++k) {
-            T accv = dv[k * ldd + e], acck = dk[k * ldd + e];
-            for (std::size_t t = first; t < last; ++t) {
-                accv += a[k * P + t] * g[t * ldg + e];
-                acck += ds[k * P + t] * q[t * ldq + e];
-            }
-            dv[k * ldd + e] = accv;
-            dk[k * ldd + e] = acck;
-        }
+    for (std::size_t k = 0; k < 4; ++k)
+        add_key_gradients(dv + k * ldd, dk + k * ldd, a + k * P, ds + k * P, g, ldg, q, ldq, first, last, e, n);
 }
 
 // Columns [col, col + dh) of positions [first, first + count) (of `len`), transposed: dh
@@ -177,10 +212,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
     // Scratch as scalars: a vector type's alignment is lost as a template argument.
-    thread_local std::vector<T> q, o, s;
-    q.resize(dh * L);
-    o.resize(dh * L);
-    s.resize(len * L);
+    thread_local std::vector<T> q_, o_, s_;
+    q_.resize(dh * L);
+    o_.resize(dh * L);
+    s_.resize(len * L);
+    T *const q = q_.data(), *const o = o_.data(), *const s = s_.data();  // no thread-local lookups in the loops
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
     const V zero = {}, minus_inf = zero - std::numeric_limits<T>::infinity();
     for (std::size_t b = 0; b < d.rows; ++b) {
@@ -189,30 +225,30 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel
         for (std::size_t h = 0; h < H; ++h) {
             T* a = att + d.weight_at(b, h, 0, 0);
             for (std::size_t first = 0; first < len; first += L) {
-                gather_columns(base, ld, h * dh, dh, first, len, q.data());
+                gather_columns(base, ld, h * dh, dh, first, len, q);
                 V top = minus_inf;
                 for (std::size_t j = 0; j < real; ++j) {
                     const T* k = base + j * ld + D + h * dh;
                     V acc = zero;
-                    for (std::size_t e = 0; e < dh; ++e) acc += k[e] * load<V>(q.data() + e * L);
+                    for (std::size_t e = 0; e < dh; ++e) acc += k[e] * load<V>(q + e * L);
                     acc *= scale;
-                    if (d.causal) acc = may_see<T>(first, j) ? acc : minus_inf;
-                    store(s.data() + j * L, acc);
-                    top = top < acc ? acc : top;
+                    if (d.causal) acc = select(may_see<T>(first, j), acc, minus_inf);
+                    store(s + j * L, acc);
+                    top = select(top < acc, acc, top);
                 }
                 V sum = zero;
                 for (std::size_t j = 0; j < real; ++j) {
-                    V e = softmax_exp_lanes<T>(load<V>(s.data() + j * L) - top);
-                    if (d.causal) e = may_see<T>(first, j) ? e : zero;
-                    store(s.data() + j * L, e);
+                    V e = softmax_exp_lanes<T>(load<V>(s + j * L) - top);
+                    if (d.causal) e = select(may_see<T>(first, j), e, zero);
+                    store(s + j * L, e);
                     sum += e;
                 }
-                std::fill(o.begin(), o.end(), T(0));
+                std::fill(o, o + dh * L, T(0));
                 for (std::size_t j = 0; j < real; ++j) {
-                    const V w = load<V>(s.data() + j * L) / sum;
+                    const V w = load<V>(s + j * L) / sum;
                     store(a + j * P + first, w);
                     const T* v = base + j * ld + 2 * D + h * dh;
-                    for (std::size_t e = 0; e < dh; ++e) store(o.data() + e * L, load<V>(o.data() + e * L) + w * v[e]);
+                    for (std::size_t e = 0; e < dh; ++e) store(o + e * L, load<V>(o + e * L) + w * v[e]);
                 }
                 for (std::size_t j = real; j < len; ++j) store(a + j * P + first, zero);
                 T* out = heads + b * len * D;
@@ -234,11 +270,12 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kerne
     using V = typename lanes<T>::type;
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
-    thread_local std::vector<T> g, dq, ds, da;  // scalars: see forward_kernel
-    g.resize(dh * L);
-    dq.resize(dh * L);
-    ds.resize(len * P);
-    da.resize(len * L);
+    thread_local std::vector<T> g_, dq_, ds_, da_;  // scalars: see forward_kernel
+    g_.resize(dh * L);
+    dq_.resize(dh * L);
+    ds_.resize(len * P);
+    da_.resize(len * L);
+    T *const g = g_.data(), *const dq = dq_.data(), *const ds = ds_.data(), *const da = da_.data();
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
     const V zero = {};
     for (std::size_t b = 0; b < d.rows; ++b) {
@@ -249,38 +286,36 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kerne
         for (std::size_t h = 0; h < H; ++h) {
             const T* a = att + d.weight_at(b, h, 0, 0);
             for (std::size_t first = 0; first < len; first += L) {
-                gather_columns(dbase_o, D, h * dh, dh, first, len, g.data());
+                gather_columns(dbase_o, D, h * dh, dh, first, len, g);
                 V dot = zero;  // sum_j a_ij da_ij
                 for (std::size_t j = 0; j < real; ++j) {
                     const T* v = base + j * ld + 2 * D + h * dh;
                     V acc = zero;  // d loss / d a_ij
-                    for (std::size_t e = 0; e < dh; ++e) acc += v[e] * load<V>(g.data() + e * L);
-                    store(da.data() + j * L, acc);
+                    for (std::size_t e = 0; e < dh; ++e) acc += v[e] * load<V>(g + e * L);
+                    store(da + j * L, acc);
                     dot += load<V>(a + j * P + first) * acc;
                 }
-                std::fill(dq.begin(), dq.end(), T(0));
+                std::fill(dq, dq + dh * L, T(0));
                 for (std::size_t j = 0; j < real; ++j) {
-                    V dsj = load<V>(a + j * P + first) * (load<V>(da.data() + j * L) - dot) * scale;
-                    if (d.causal) dsj = may_see<T>(first, j) ? dsj : zero;
-                    store(ds.data() + j * P + first, dsj);
+                    V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
+                    if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
+                    store(ds + j * P + first, dsj);
                     const T* k = base + j * ld + D + h * dh;
                     for (std::size_t e = 0; e < dh; ++e)
-                        store(dq.data() + e * L, load<V>(dq.data() + e * L) + dsj * k[e]);
+                        store(dq + e * L, load<V>(dq + e * L) + dsj * k[e]);
                 }
-                add_columns(dq.data(), dh, first, len, dbase, ld, h * dh);
+                add_columns(dq, dh, first, len, dbase, ld, h * dh);
             }
             // Key j is seen by the queries i with j < keys(i): all of them, or i >= j when causal.
             // Keys go four at a time from the first key's first query: when causal, the others'
             // earlier queries have weight and ds exactly 0 and add exact zeros.
             std::size_t j = 0;
             for (; j + 4 <= real; j += 4)
-                add_key_gradients<4>(dbase + j * ld + 2 * D + h * dh, dbase + j * ld + D + h * dh, ld, a + j * P,
-                                     ds.data() + j * P, P, dbase_o + h * dh, D, base + h * dh, ld,
-                                     d.causal ? j : 0, len, dh);
+                add_key_gradients4(dbase + j * ld + 2 * D + h * dh, dbase + j * ld + D + h * dh, ld, a + j * P,
+                                   ds + j * P, P, dbase_o + h * dh, D, base + h * dh, ld, d.causal ? j : 0, len, dh);
             for (; j < real; ++j)
-                add_key_gradients<1>(dbase + j * ld + 2 * D + h * dh, dbase + j * ld + D + h * dh, ld, a + j * P,
-                                     ds.data() + j * P, P, dbase_o + h * dh, D, base + h * dh, ld,
-                                     d.causal ? j : 0, len, dh);
+                add_key_gradients(dbase + j * ld + 2 * D + h * dh, dbase + j * ld + D + h * dh, a + j * P,
+                                  ds + j * P, dbase_o + h * dh, D, base + h * dh, ld, d.causal ? j : 0, len, 0, dh);
         }
     }
 }
