@@ -4,13 +4,17 @@
 //
 // Same bits as the plain loops: every dot product adds its terms in order of the feature,
 // every accumulation over keys or queries in order of the position, one rounding per
-// multiply and per add (the project builds with -ffp-contract=off); a vector lane is one
-// position or one feature, never a partial sum. Only sample b's real keys are read, so a
-// sample's result does not depend on its batch.
+// multiply and per add (the project builds with -ffp-contract=off). A vector lane is one query
+// (scores, softmax, weighted values, their gradients for the queries) or one feature (the
+// gradients for the keys and values), never a partial sum, and a lane whose key the query may
+// not see adds an exact zero. Only sample b's real keys are read, so a sample's result does not
+// depend on its batch.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include <nnprobe/layers/attention_kernels.hpp>
@@ -18,169 +22,300 @@
 namespace nnp::detail {
 namespace {
 
+// One vector of queries (64 bytes: 16 floats, 8 doubles).
 template <class T>
 struct lanes {
-    static constexpr std::size_t count = 32 / sizeof(T);
-    typedef T type __attribute__((vector_size(32)));
+    static constexpr std::size_t count = 64 / sizeof(T);
+    typedef T type __attribute__((vector_size(64)));
+    using int_type = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    typedef int_type mask __attribute__((vector_size(64)));
 };
+static_assert(attention_dims::query_lanes % lanes<float>::count == 0 &&
+              attention_dims::query_lanes % lanes<double>::count == 0);
 
-// o[e] += sum over t in [first, last) of w[t * wstride] * x[t * ld + e], e < n, the terms added
-// to o[e] one at a time in order of t (the sum stays in registers between them).
+// The helpers are always inlined: they are compiled for the default instruction set, and a
+// call from a clone would pass 64-byte vectors by a different convention.
+#define NNP_INLINE __attribute__((always_inline)) inline
+
+template <class V>
+NNP_INLINE V load(const void* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+template <class V>
+NNP_INLINE void store(void* p, const V& v) {
+    std::memcpy(p, &v, sizeof v);
+}
+
+// m ? a : b, lane by lane: in bits, as GCC's ?: on vectors may go one lane at a time.
+template <class M, class V>
+NNP_INLINE V select(const M& m, const V& a, const V& b) {
+    if constexpr (std::is_arithmetic_v<V>) {
+        return m ? a : b;
+    } else {
+        M ia, ib;
+        std::memcpy(&ia, &a, sizeof a);
+        std::memcpy(&ib, &b, sizeof b);
+        const M bits = (m & ia) | (~m & ib);
+        V out;
+        std::memcpy(&out, &bits, sizeof out);
+        return out;
+    }
+}
+
+// e^x for a float or a vector of floats, the same operations lane by lane: x = n ln2 + r with
+// n whole and |r| <= ln2 / 2, e^r from Cephes' degree-7 polynomial, 2^n put in the exponent's
+// bits. Inputs below -87.3 (where e^x is under the smallest normal float) give 0, above 88
+// give infinity; the softmax only passes x <= 0.
+template <class V, class I>
+NNP_INLINE V exp_float(V x) {
+    const V lo = V{} - 87.3365447f, hi = V{} + 88.0f;
+    V c = select(x > lo, x, lo);  // NaN becomes lo here and is passed through below
+    c = select(c < hi, c, hi);
+    const V magic = V{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to a whole number
+    const V nf = (c * 1.44269504088896341f + magic) - magic;
+    V r = c - nf * 0.693359375f;
+    r = r - nf * -2.12194440e-4f;
+    V p = V{} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    I n;
+    if constexpr (std::is_same_v<V, float>)
+        n = static_cast<I>(nf);
+    else
+        n = __builtin_convertvector(nf, I);
+    V two_n;
+    const I bits = (n + 127) << 23;
+    std::memcpy(&two_n, &bits, sizeof two_n);
+    const V y = p * two_n;
+    const V inf = V{} + std::numeric_limits<float>::infinity();
+    return select(x != x, x, select(x < lo, V{}, select(x > hi, inf, y)));
+}
+
 template <class T>
-inline void add_weighted_rows(T* __restrict o, const T* __restrict w, std::size_t wstride, const T* __restrict x,
-                              std::size_t ld, std::size_t first, std::size_t last, std::size_t n) {
-    using V = typename lanes<T>::type;
-    constexpr std::size_t L = lanes<T>::count;
-    std::size_t e = 0;
+NNP_INLINE typename lanes<T>::type softmax_exp_lanes(typename lanes<T>::type x) {
+    if constexpr (std::is_same_v<T, float>) {
+        return exp_float<typename lanes<T>::type, typename lanes<T>::mask>(x);
+    } else {
+        for (std::size_t l = 0; l < lanes<T>::count; ++l) x[l] = std::exp(x[l]);
+        return x;
+    }
+}
+
+// The gradients for one key: dv[e] += sum_t a[t] * g[t * ldg + e] and dk[e] += sum_t ds[t] *
+// q[t * ldq + e], e in [from, n), t in [first, last), the terms added one at a time in order
+// of t (the sums stay in registers between them). A lane is a feature.
+template <class T>
+NNP_INLINE void add_key_gradients(T* __restrict dv, T* __restrict dk, const T* __restrict a, const T* __restrict ds,
+                                  const T* __restrict g, std::size_t ldg, const T* __restrict q, std::size_t ldq,
+                                  std::size_t first, std::size_t last, std::size_t from, std::size_t n) {
+    typedef T V __attribute__((vector_size(32)));
+    constexpr std::size_t L = 32 / sizeof(T);
+    std::size_t e = from;
     for (; e + L <= n; e += L) {
-        V acc, r;
-        std::memcpy(&acc, o + e, sizeof acc);
+        V accv = load<V>(dv + e), acck = load<V>(dk + e);
         for (std::size_t t = first; t < last; ++t) {
-            std::memcpy(&r, x + t * ld + e, sizeof r);
-            acc += w[t * wstride] * r;
+            accv += a[t] * load<V>(g + t * ldg + e);
+            acck += ds[t] * load<V>(q + t * ldq + e);
         }
-        std::memcpy(o + e, &acc, sizeof acc);
+        store(dv + e, accv);
+        store(dk + e, acck);
     }
     for (; e < n; ++e) {
-        T acc = o[e];
-        for (std::size_t t = first; t < last; ++t) acc += w[t * wstride] * x[t * ld + e];
-        o[e] = acc;
-    }
-}
-
-// out[j] = sum_e w[e] * rows[e * stride + j] for j < count (rounded up to whole vectors; rows
-// is zero-padded to `stride`, a multiple of the lane count), terms in order of e.
-template <class T>
-inline void dots(const T* __restrict w, const T* __restrict rows, std::size_t stride, std::size_t dh,
-                 std::size_t count, T* __restrict out) {
-    using V = typename lanes<T>::type;
-    constexpr std::size_t L = lanes<T>::count;
-    for (std::size_t j0 = 0; j0 < count; j0 += L) {
-        V acc = {};
-        for (std::size_t e = 0; e < dh; ++e) {
-            V r;
-            std::memcpy(&r, rows + e * stride + j0, sizeof r);
-            acc += w[e] * r;
+        T accv = dv[e], acck = dk[e];
+        for (std::size_t t = first; t < last; ++t) {
+            accv += a[t] * g[t * ldg + e];
+            acck += ds[t] * q[t * ldq + e];
         }
-        std::memcpy(out + j0, &acc, sizeof acc);
+        dv[e] = accv;
+        dk[e] = acck;
     }
+}
+// The same for four keys at once, key k's rows `ldd` (dv, dk) or P (a, ds) further on: eight
+// independent sums, whose additions overlap.
+template <class T>
+NNP_INLINE void add_key_gradients4(T* __restrict dv, T* __restrict dk, std::size_t ldd, const T* __restrict a,
+                                   const T* __restrict ds, std::size_t P, const T* __restrict g, std::size_t ldg,
+                                   const T* __restrict q, std::size_t ldq, std::size_t first, std::size_t last,
+                                   std::size_t n) {
+    typedef T V __attribute__((vector_size(32)));
+    constexpr std::size_t L = 32 / sizeof(T);
+    std::size_t e = 0;
+    for (; e + L <= n; e += L) {
+        V v0 = load<V>(dv + e), v1 = load<V>(dv + ldd + e), v2 = load<V>(dv + 2 * ldd + e),
+          v3 = load<V>(dv + 3 * ldd + e);
+        V k0 = load<V>(dk + e), k1 = load<V>(dk + ldd + e), k2 = load<V>(dk + 2 * ldd + e),
+          k3 = load<V>(dk + 3 * ldd + e);
+        for (std::size_t t = first; t < last; ++t) {
+            const V gt = load<V>(g + t * ldg + e), qt = load<V>(q + t * ldq + e);
+            v0 += a[t] * gt;
+            v1 += a[P + t] * gt;
+            v2 += a[2 * P + t] * gt;
+            v3 += a[3 * P + t] * gt;
+            k0 += ds[t] * qt;
+            k1 += ds[P + t] * qt;
+            k2 += ds[2 * P + t] * qt;
+            k3 += ds[3 * P + t] * qt;
+        }
+        store(dv + e, v0), store(dv + ldd + e, v1), store(dv + 2 * ldd + e, v2), store(dv + 3 * ldd + e, v3);
+        store(dk + e, k0), store(dk + ldd + e, k1), store(dk + 2 * ldd + e, k2), store(dk + 3 * ldd + e, k3);
+    }
+    for (std::size_t k = 0; k < 4; ++k)
+        add_key_gradients(dv + k * ldd, dk + k * ldd, a + k * P, ds + k * P, g, ldg, q, ldq, first, last, e, n);
 }
 
-// x[j] *= k and x[j] /= k for j < n, in whole vectors (x has room up to the next multiple of
-// the lane count).
+// Columns [col, col + dh) of positions [first, first + count) (of `len`), transposed: dh
+// vectors of L queries, zero past `len`.
 template <class T>
-inline void scale_lanes(T* __restrict x, T k, std::size_t n) {
-    using V = typename lanes<T>::type;
-    for (std::size_t j = 0; j < n; j += lanes<T>::count) {
-        V v;
-        std::memcpy(&v, x + j, sizeof v);
-        v *= k;
-        std::memcpy(x + j, &v, sizeof v);
-    }
-}
-template <class T>
-inline void divide_lanes(T* __restrict x, T k, std::size_t n) {
-    using V = typename lanes<T>::type;
-    for (std::size_t j = 0; j < n; j += lanes<T>::count) {
-        V v;
-        std::memcpy(&v, x + j, sizeof v);
-        v /= k;
-        std::memcpy(x + j, &v, sizeof v);
-    }
-}
-
-// Columns [col, col + dh) of sample b's first `real` positions, transposed into dh rows of
-// `stride` (zero beyond `real`).
-template <class T>
-void transpose_head(const T* base, std::size_t ld, std::size_t col, std::size_t dh, std::size_t real,
-                    std::size_t stride, T* out) {
-    for (std::size_t e = 0; e < dh; ++e) {
-        T* row = out + e * stride;
-        for (std::size_t j = 0; j < real; ++j) row[j] = base[j * ld + col + e];
-        std::fill(row + real, row + stride, T(0));
-    }
-}
-
-template <class T>
-std::size_t padded(std::size_t n) {
+void gather_columns(const T* base, std::size_t ld, std::size_t col, std::size_t dh, std::size_t first,
+                    std::size_t len, T* out) {
     constexpr std::size_t L = lanes<T>::count;
-    return (n + L - 1) / L * L;
+    const std::size_t count = std::min(L, len - first);
+    for (std::size_t e = 0; e < dh; ++e) {
+        T* row = out + e * L;
+        for (std::size_t l = 0; l < count; ++l) row[l] = base[(first + l) * ld + col + e];
+        std::fill(row + count, row + L, T(0));
+    }
+}
+// The reverse for positions below `len`: base[(first + l) * ld + col + e] += in[e * L + l].
+template <class T>
+void add_columns(const T* in, std::size_t dh, std::size_t first, std::size_t len, T* base, std::size_t ld,
+                 std::size_t col) {
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t count = std::min(L, len - first);
+    for (std::size_t l = 0; l < count; ++l) {
+        T* out = base + (first + l) * ld + col;
+        for (std::size_t e = 0; e < dh; ++e) out[e] += in[e * L + l];
+    }
 }
 
+// Causal attention: the lanes whose query (first + l) may see key j.
+template <class T>
+NNP_INLINE typename lanes<T>::mask may_see(std::size_t first, std::size_t j) {
+    typename lanes<T>::mask lane;
+    for (std::size_t l = 0; l < lanes<T>::count; ++l) lane[l] = static_cast<typename lanes<T>::int_type>(first + l);
+    return lane >= static_cast<typename lanes<T>::int_type>(j);
+}
+
+// Per sample, head and vector of queries: scores key by key, the running maximum and sum of
+// exponentials, the weights, and the weighted values.
 template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel(const attention_dims& d,
                                                                                    const T* qkv, T* att,
                                                                                    T* heads) {
-    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D;
-    const std::size_t stride = padded<T>(len);
-    thread_local std::vector<T> kt, s;
-    kt.resize(dh * stride);
-    s.resize(stride);
+    using V = typename lanes<T>::type;
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
+    // Scratch as scalars: a vector type's alignment is lost as a template argument.
+    thread_local std::vector<T> q_, o_, s_;
+    q_.resize(dh * L);
+    o_.resize(dh * L);
+    s_.resize(len * L);
+    T *const q = q_.data(), *const o = o_.data(), *const s = s_.data();  // no thread-local lookups in the loops
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
+    const V zero = {}, minus_inf = zero - std::numeric_limits<T>::infinity();
     for (std::size_t b = 0; b < d.rows; ++b) {
         const std::size_t real = d.lengths[b];
         const T* base = qkv + b * len * ld;
         for (std::size_t h = 0; h < H; ++h) {
-            transpose_head(base, ld, D + h * dh, dh, real, stride, kt.data());
-            T* a = att + (b * H + h) * len * len;
-            for (std::size_t i = 0; i < len; ++i, a += len) {
-                const std::size_t keys = d.causal ? std::min(real, i + 1) : real;
-                T* si = s.data();
-                dots(base + i * ld + h * dh, kt.data(), stride, dh, keys, si);
-                scale_lanes(si, scale, keys);
-                T top = -std::numeric_limits<T>::infinity();
-                for (std::size_t j = 0; j < keys; ++j) top = std::max(top, si[j]);
-                T sum = 0;
-                for (std::size_t j = 0; j < keys; ++j) sum += (si[j] = std::exp(si[j] - top));
-                divide_lanes(si, sum, keys);
-                std::copy(si, si + keys, a);
-                std::fill(a + keys, a + len, T(0));
-                T* o = heads + (b * len + i) * D + h * dh;
-                std::fill(o, o + dh, T(0));
-                add_weighted_rows(o, a, 1, base + 2 * D + h * dh, ld, 0, keys, dh);
+            T* a = att + d.weight_at(b, h, 0, 0);
+            for (std::size_t first = 0; first < len; first += L) {
+                gather_columns(base, ld, h * dh, dh, first, len, q);
+                V top = minus_inf;
+                for (std::size_t j = 0; j < real; ++j) {
+                    const T* k = base + j * ld + D + h * dh;
+                    V acc = zero;
+                    for (std::size_t e = 0; e < dh; ++e) acc += k[e] * load<V>(q + e * L);
+                    acc *= scale;
+                    if (d.causal) acc = select(may_see<T>(first, j), acc, minus_inf);
+                    store(s + j * L, acc);
+                    top = select(top < acc, acc, top);
+                }
+                V sum = zero;
+                for (std::size_t j = 0; j < real; ++j) {
+                    V e = softmax_exp_lanes<T>(load<V>(s + j * L) - top);
+                    if (d.causal) e = select(may_see<T>(first, j), e, zero);
+                    store(s + j * L, e);
+                    sum += e;
+                }
+                std::fill(o, o + dh * L, T(0));
+                for (std::size_t j = 0; j < real; ++j) {
+                    const V w = load<V>(s + j * L) / sum;
+                    store(a + j * P + first, w);
+                    const T* v = base + j * ld + 2 * D + h * dh;
+                    for (std::size_t e = 0; e < dh; ++e) store(o + e * L, load<V>(o + e * L) + w * v[e]);
+                }
+                for (std::size_t j = real; j < len; ++j) store(a + j * P + first, zero);
+                T* out = heads + b * len * D;
+                const std::size_t count = std::min(L, len - first);
+                for (std::size_t l = 0; l < count; ++l)
+                    for (std::size_t e = 0; e < dh; ++e) out[(first + l) * D + h * dh + e] = o[e * L + l];
             }
         }
     }
 }
 
-// Per sample and head: first, query by query, the gradient of the weights' logits (ds) and of
-// the queries; then, key by key, of the keys and values, each summed over the queries in order.
+// Per sample and head: vector of queries by vector, the gradient of the weights' logits (ds)
+// and of the queries; then, key by key, of the keys and values, each summed over the queries in
+// order.
 template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kernel(const attention_dims& d,
                                                                                     const T* qkv, const T* att,
                                                                                     const T* dheads, T* dqkv) {
-    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D;
-    const std::size_t stride = padded<T>(len);
-    thread_local std::vector<T> vt, da, ds;
-    vt.resize(dh * stride);
-    da.resize(stride);
-    ds.resize(len * len);
+    using V = typename lanes<T>::type;
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
+    thread_local std::vector<T> g_, dq_, ds_, da_;  // scalars: see forward_kernel
+    g_.resize(dh * L);
+    dq_.resize(dh * L);
+    ds_.resize(len * P);
+    da_.resize(len * L);
+    T *const g = g_.data(), *const dq = dq_.data(), *const ds = ds_.data(), *const da = da_.data();
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
+    const V zero = {};
     for (std::size_t b = 0; b < d.rows; ++b) {
         const std::size_t real = d.lengths[b];
         const T* base = qkv + b * len * ld;
         const T* dbase_o = dheads + b * len * D;
         T* dbase = dqkv + b * len * ld;
         for (std::size_t h = 0; h < H; ++h) {
-            transpose_head(base, ld, 2 * D + h * dh, dh, real, stride, vt.data());
-            const T* a = att + (b * H + h) * len * len;
-            for (std::size_t i = 0; i < len; ++i) {
-                const std::size_t keys = d.causal ? std::min(real, i + 1) : real;
-                const T* ai = a + i * len;
-                T* dsi = ds.data() + i * len;
-                dots(dbase_o + i * D + h * dh, vt.data(), stride, dh, keys, da.data());  // d loss / d a_ij
-                T dot = 0;  // sum_j a_ij da_ij
-                for (std::size_t j = 0; j < keys; ++j) dot += ai[j] * da[j];
-                for (std::size_t j = 0; j < keys; ++j) dsi[j] = ai[j] * (da[j] - dot) * scale;
-                add_weighted_rows(dbase + i * ld + h * dh, dsi, 1, base + D + h * dh, ld, 0, keys, dh);
+            const T* a = att + d.weight_at(b, h, 0, 0);
+            for (std::size_t first = 0; first < len; first += L) {
+                gather_columns(dbase_o, D, h * dh, dh, first, len, g);
+                V dot = zero;  // sum_j a_ij da_ij
+                for (std::size_t j = 0; j < real; ++j) {
+                    const T* v = base + j * ld + 2 * D + h * dh;
+                    V acc = zero;  // d loss / d a_ij
+                    for (std::size_t e = 0; e < dh; ++e) acc += v[e] * load<V>(g + e * L);
+                    store(da + j * L, acc);
+                    dot += load<V>(a + j * P + first) * acc;
+                }
+                std::fill(dq, dq + dh * L, T(0));
+                for (std::size_t j = 0; j < real; ++j) {
+                    V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
+                    if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
+                    store(ds + j * P + first, dsj);
+                    const T* k = base + j * ld + D + h * dh;
+                    for (std::size_t e = 0; e < dh; ++e)
+                        store(dq + e * L, load<V>(dq + e * L) + dsj * k[e]);
+                }
+                add_columns(dq, dh, first, len, dbase, ld, h * dh);
             }
             // Key j is seen by the queries i with j < keys(i): all of them, or i >= j when causal.
-            for (std::size_t j = 0; j < real; ++j) {
-                const std::size_t first = d.causal ? j : 0;
-                add_weighted_rows(dbase + j * ld + 2 * D + h * dh, a + j, len, dbase_o + h * dh, D, first, len, dh);
-                add_weighted_rows(dbase + j * ld + D + h * dh, ds.data() + j, len, base + h * dh, ld, first, len,
-                                  dh);
-            }
+            // Keys go four at a time from the first key's first query: when causal, the others'
+            // earlier queries have weight and ds exactly 0 and add exact zeros.
+            std::size_t j = 0;
+            for (; j + 4 <= real; j += 4)
+                add_key_gradients4(dbase + j * ld + 2 * D + h * dh, dbase + j * ld + D + h * dh, ld, a + j * P,
+                                   ds + j * P, P, dbase_o + h * dh, D, base + h * dh, ld, d.causal ? j : 0, len, dh);
+            for (; j < real; ++j)
+                add_key_gradients(dbase + j * ld + 2 * D + h * dh, dbase + j * ld + D + h * dh, a + j * P,
+                                  ds + j * P, dbase_o + h * dh, D, base + h * dh, ld, d.causal ? j : 0, len, 0, dh);
         }
     }
 }
@@ -202,4 +337,9 @@ void attention_backward(const attention_dims& d, const double* qkv, const double
     backward_kernel(d, qkv, att, dheads, dqkv);
 }
 
+float softmax_exp(float x) { return exp_float<float, std::int32_t>(x); }
+double softmax_exp(double x) { return std::exp(x); }
+
 }  // namespace nnp::detail
+
+#undef NNP_INLINE

@@ -228,7 +228,8 @@ TEST_CASE("gradients of the sequence layers, in double, with masks of several le
 }
 
 // Self-attention's per-head loops written plainly, one scalar at a time: what the vectorised
-// kernels (src/attention.cpp) must reproduce bit for bit.
+// kernels (src/attention.cpp) must reproduce bit for bit. The weights are where the kernels
+// keep them (attention_dims::weight_at); the exponential is the kernels' own (softmax_exp).
 template <class T>
 void plain_attention(const nnp::detail::attention_dims& d, const std::vector<T>& qkv, std::vector<T>& att,
                      std::vector<T>& heads, const std::vector<T>& dheads, std::vector<T>& dqkv) {
@@ -237,8 +238,8 @@ void plain_attention(const nnp::detail::attention_dims& d, const std::vector<T>&
     auto keys_for = [&](std::size_t i, std::size_t real) { return d.causal ? std::min(real, i + 1) : real; };
     for (std::size_t b = 0; b < d.rows; ++b)
         for (std::size_t h = 0; h < H; ++h) {
-            T* a = att.data() + (b * H + h) * len * len;
             for (std::size_t i = 0; i < len; ++i) {
+                auto a = [&](std::size_t j) -> T& { return att[d.weight_at(b, h, i, j)]; };
                 const T* q = qkv.data() + (b * len + i) * 3 * D + h * dh;
                 const std::size_t keys = keys_for(i, d.lengths[b]);
                 T top = -std::numeric_limits<T>::infinity();
@@ -246,26 +247,26 @@ void plain_attention(const nnp::detail::attention_dims& d, const std::vector<T>&
                     const T* k = qkv.data() + (b * len + j) * 3 * D + D + h * dh;
                     T s = 0;
                     for (std::size_t e = 0; e < dh; ++e) s += q[e] * k[e];
-                    a[i * len + j] = s * scale;
-                    top = std::max(top, a[i * len + j]);
+                    a(j) = s * scale;
+                    top = std::max(top, a(j));
                 }
                 T sum = 0;
-                for (std::size_t j = 0; j < keys; ++j) sum += (a[i * len + j] = std::exp(a[i * len + j] - top));
-                for (std::size_t j = 0; j < keys; ++j) a[i * len + j] /= sum;
-                for (std::size_t j = keys; j < len; ++j) a[i * len + j] = T(0);
+                for (std::size_t j = 0; j < keys; ++j) sum += (a(j) = nnp::detail::softmax_exp(a(j) - top));
+                for (std::size_t j = 0; j < keys; ++j) a(j) /= sum;
+                for (std::size_t j = keys; j < len; ++j) a(j) = T(0);
                 T* o = heads.data() + (b * len + i) * D + h * dh;
                 std::fill(o, o + dh, T(0));
                 for (std::size_t j = 0; j < keys; ++j) {
                     const T* v = qkv.data() + (b * len + j) * 3 * D + 2 * D + h * dh;
-                    for (std::size_t e = 0; e < dh; ++e) o[e] += a[i * len + j] * v[e];
+                    for (std::size_t e = 0; e < dh; ++e) o[e] += a(j) * v[e];
                 }
             }
         }
     std::vector<T> da(len);
     for (std::size_t b = 0; b < d.rows; ++b)
         for (std::size_t h = 0; h < H; ++h) {
-            const T* a = att.data() + (b * H + h) * len * len;
             for (std::size_t i = 0; i < len; ++i) {
+                auto a = [&](std::size_t j) { return att[d.weight_at(b, h, i, j)]; };
                 const std::size_t keys = keys_for(i, d.lengths[b]);
                 const T* d_o = dheads.data() + (b * len + i) * D + h * dh;
                 T dot = 0;
@@ -274,14 +275,14 @@ void plain_attention(const nnp::detail::attention_dims& d, const std::vector<T>&
                     T s = 0;
                     for (std::size_t e = 0; e < dh; ++e) {
                         s += d_o[e] * qkv[vj + e];
-                        dqkv[vj + e] += a[i * len + j] * d_o[e];
+                        dqkv[vj + e] += a(j) * d_o[e];
                     }
                     da[j] = s;
-                    dot += a[i * len + j] * s;
+                    dot += a(j) * s;
                 }
                 const std::size_t qi = (b * len + i) * 3 * D + h * dh;
                 for (std::size_t j = 0; j < keys; ++j) {
-                    const T ds = a[i * len + j] * (da[j] - dot) * scale;
+                    const T ds = a(j) * (da[j] - dot) * scale;
                     const std::size_t kj = (b * len + j) * 3 * D + D + h * dh;
                     for (std::size_t e = 0; e < dh; ++e) {
                         dqkv[qi + e] += ds * qkv[kj + e];
@@ -299,10 +300,10 @@ void check_attention_kernels_match_plain_loops() {
         std::vector<std::size_t> lengths;
     };
     // Head widths 8 (whole vectors), 3 and 5 (a tail only, or vectors and a tail), 16; a batch
-    // with extra padding; one sample of length 1.
+    // with extra padding; one sample of length 1; more positions than one vector of queries.
     const shape_case cases[] = {{16, 32, 4, {16, 9, 4, 1}}, {7, 12, 4, {7, 2, 5}},
                                 {11, 10, 2, {3, 11, 6}},     {5, 16, 1, {2, 4}},
-                                {21, 24, 3, {21, 17}}};
+                                {21, 24, 3, {21, 17}},       {40, 8, 2, {33, 40, 5}}};
     nnp::rng r(nnp::seed{17});
     for (const auto& c : cases)
         for (const bool causal : {false, true}) {
@@ -314,19 +315,46 @@ void check_attention_kernels_match_plain_loops() {
             std::vector<T> qkv(n * 3 * c.width), dheads(n * c.width);
             for (auto& v : qkv) v = static_cast<T>(2 * r.normal());
             for (auto& v : dheads) v = static_cast<T>(r.normal());
-            std::vector<T> att(d.rows * c.heads * c.len * c.len, T(7)), heads(n * c.width, T(7)),
-                dqkv(n * 3 * c.width, T(0));
+            std::vector<T> att(d.weights_size(), T(7)), heads(n * c.width, T(7)), dqkv(n * 3 * c.width, T(0));
             auto att_ref = att, heads_ref = heads, dqkv_ref = dqkv;
             nnp::detail::attention_forward(d, qkv.data(), att.data(), heads.data());
             nnp::detail::attention_backward(d, qkv.data(), att.data(), dheads.data(), dqkv.data());
             plain_attention(d, qkv, att_ref, heads_ref, dheads, dqkv_ref);
-            auto same_bits = [](const std::vector<T>& x, const std::vector<T>& y) {
-                return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
+            auto same_bits = [](const T* x, const T* y, std::size_t count) {
+                return std::memcmp(x, y, count * sizeof(T)) == 0;
             };
-            CHECK(same_bits(att, att_ref));
-            CHECK(same_bits(heads, heads_ref));
-            CHECK(same_bits(dqkv, dqkv_ref));
+            // The weights of the queries that exist (the lanes past the last are scratch).
+            bool weights_same = true;
+            for (std::size_t b = 0; b < d.rows; ++b)
+                for (std::size_t h = 0; h < d.heads; ++h)
+                    for (std::size_t j = 0; j < c.len; ++j) {
+                        const std::size_t at = d.weight_at(b, h, 0, j);
+                        weights_same = weights_same && same_bits(&att[at], &att_ref[at], c.len);
+                    }
+            CHECK(weights_same);
+            CHECK(same_bits(heads.data(), heads_ref.data(), heads.size()));
+            CHECK(same_bits(dqkv.data(), dqkv_ref.data(), dqkv.size()));
         }
+}
+
+// The softmax's float exponential against exp in double: within 2 ulp of the float nearest,
+// 0 below -87.3 (exp is under the smallest normal float there) and exact at 0.
+TEST_CASE("softmax_exp: float within 2 ulp of exp over the softmax's range, exact at 0") {
+    CHECK(nnp::detail::softmax_exp(0.0f) == 1.0f);
+    CHECK(nnp::detail::softmax_exp(-100.0f) == 0.0f);
+    CHECK(nnp::detail::softmax_exp(-std::numeric_limits<float>::infinity()) == 0.0f);
+    CHECK(std::isnan(nnp::detail::softmax_exp(std::numeric_limits<float>::quiet_NaN())));
+    double worst = 0;
+    float worst_x = 0;
+    for (float x = -87.3f; x <= 10.0f; x += 0.000377f) {
+        const double want = std::exp(static_cast<double>(x));
+        const double ulp = std::nextafter(static_cast<float>(want), INFINITY) - static_cast<float>(want);
+        const double err = std::abs(nnp::detail::softmax_exp(x) - want) / ulp;
+        if (err > worst) worst = err, worst_x = x;
+    }
+    CAPTURE(worst_x);
+    CHECK(worst <= 2.0);
+    if (std::getenv("NNP_SEQUENCE_PROBE_NUMBERS")) fmt::print("softmax_exp: worst {:.3f} ulp at {}\n", worst, worst_x);
 }
 
 TEST_CASE("self-attention's kernels give the plain loops' bits, float and double, masked and causal") {

@@ -84,10 +84,10 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             const padding_mask& m = detail::mask_of(ctx, rows, len, "self_attention");
             const std::size_t n = rows * len;
             qkv.resize(n * 3 * D);
-            att.resize(rows * H * len * len);
             heads.resize(n * D);
             detail::gemm(false, false, n, 3 * D, D, x.data(), wqkv.data(), qkv.data());
             add_bias(qkv.data(), bqkv.data(), n, 3 * D);
+            att.resize(dims(m).weights_size());
             detail::attention_forward(dims(m), qkv.data(), att.data(), heads.data());
             detail::gemm(false, false, n, D, D, heads.data(), wo.data(), y.data());
             add_bias(y.data(), bo.data(), n, D);

@@ -200,11 +200,11 @@ struct layer_norm_t : layer_base<layer_norm_t> {
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
             const std::size_t rows = dy.size() / n;
-            dgain.fill(T(0));
-            dbias.fill(T(0));
             const T d = static_cast<T>(n);
             const T *pd = dy.data(), *ph = xhat.data(), *pg = gain.data(), *pi = inv_std.data();
-            T *pdg = dgain.data(), *pdb = dbias.data();
+            // The gain's and bias's sums in local arrays: the compiler keeps them in registers
+            // (through dgain's own storage it must assume they may be dy).
+            T pdg[n] = {}, pdb[n] = {};
             for (std::size_t r0 = 0; r0 < rows; r0 += block) {
                 const std::size_t count = std::min(block, rows - r0);
                 T s1[block] = {}, s2[block] = {};  // sums of dxhat and dxhat * xhat over the features
@@ -226,6 +226,8 @@ struct layer_norm_t : layer_base<layer_norm_t> {
                         pdx[r * n + j] = pi[r] / d * (d * pd[r * n + j] * pg[j] - s1[k] - ph[r * n + j] * s2[k]);
                 }
             }
+            std::copy(pdg, pdg + n, dgain.data());
+            std::copy(pdb, pdb + n, dbias.data());
         }
     };
 };
