@@ -68,7 +68,7 @@ auto running_of = [](auto& m) {
 // Sequences: a model over a batch of real-valued sequences (a stand-in for what feeds the
 // layer in a real model) or of token ids, run at several padding masks.
 template <std::size_t MaxLen, std::size_t D>
-constexpr graph<0, node<input_t<sequence<MaxLen, D>>, sequence<MaxLen, D>, "">> values_input{};
+constexpr auto values_input = detail::input_of<sequence<MaxLen, D>>;
 
 struct mask_case {
     std::vector<std::size_t> lengths;

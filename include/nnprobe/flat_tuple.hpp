@@ -38,6 +38,46 @@ constexpr const T& get(const tuple_slot<I, T>& s) {
     return s.value;
 }
 
+// A tuple grown one element at a time: each link holds the previous links and the new
+// element, so a link's type names only the previous link and the new element (a flat_tuple
+// spells all N: building N of them one element at a time costs the compiler N^2). Its parts
+// are read through prev_type, last_type and size, and by walking `prev`.
+//
+// The links hold, they do not derive: a name looked up in a class is looked up in all its
+// bases too. A link is a class nested in chain_link<Prev, T>, not chain_link itself:
+// argument-dependent lookup (every `|` on a graph does one) visits the template arguments of
+// a class template specialisation, and a nested class has none of its own.
+//
+//   detail::chain<detail::chain<detail::chain_end, int>, float> c{{{}, 1}, 2.5f};
+//   c.last == 2.5f;  c.prev.last == 1;  decltype(c)::size == 2
+struct chain_end {
+    static constexpr std::size_t size = 0;
+};
+template <class Prev, class T>
+struct chain_link {
+    struct type {
+        static constexpr std::size_t size = Prev::size + 1;
+        using prev_type = Prev;
+        using first_type = typename Prev::first_type;
+        using last_type = T;
+        Prev prev;
+        T last;
+    };
+};
+template <class T>
+struct chain_link<chain_end, T> {
+    struct type {
+        static constexpr std::size_t size = 1;
+        using prev_type = chain_end;
+        using first_type = T;
+        using last_type = T;
+        [[no_unique_address]] chain_end prev;
+        T last;
+    };
+};
+template <class Prev, class T>
+using chain = typename chain_link<Prev, T>::type;
+
 template <std::size_t I, class T>
 T element_of(const tuple_slot<I, T>&);  // never defined: only its return type is read
 template <std::size_t I, class Tuple>

@@ -49,6 +49,7 @@ struct node {
 };
 
 // The graph: its nodes in topological order and the current node (where `|` attaches).
+// What a model holds: node I is read in O(1) by the index in its type.
 template <std::size_t Cursor, class... Nodes>
 struct graph {
     static constexpr std::size_t size = sizeof...(Nodes);
@@ -56,13 +57,30 @@ struct graph {
     detail::flat_tuple<Nodes...> nodes;
 };
 
+// A graph being written: what `input<...> | layer | ...` builds. Its nodes are a chain (each
+// `|` adds one link that names the graph so far and the new node), so writing N nodes costs
+// the compiler O(N) types; make_model and pipeline copy it into a graph once. It reads as a
+// graph: size, cursor, and node I through detail::node_at.
+template <std::size_t Cursor, class Nodes>
+struct graph_expr {
+    static constexpr std::size_t size = Nodes::size;
+    static constexpr std::size_t cursor = Cursor;
+    Nodes nodes;
+};
+
+namespace detail {
+// A graph of one node, Shape's input: where every graph expression starts.
+template <class Shape>
+inline constexpr graph_expr<0, chain<chain_end, node<input_t<Shape>, Shape, "">>> input_of{};
+}  // namespace detail
+
 template <std::size_t... Dims>
-inline constexpr graph<0, node<input_t<shape<Dims...>>, shape<Dims...>, "">> input{};
+inline constexpr auto input = detail::input_of<shape<Dims...>>;
 
 // A sequence model's input: up to MaxLen token ids per sample, padded to the batch's longest
 // sample (sequence.hpp); an embedding turns them into vectors.
 template <std::size_t MaxLen>
-inline constexpr graph<0, node<input_t<sequence<MaxLen, 1>>, sequence<MaxLen, 1>, "">> token_input{};
+inline constexpr auto token_input = detail::input_of<sequence<MaxLen, 1>>;
 
 // Graph operators.
 template <fixed_string Name>
@@ -98,11 +116,22 @@ template <class G>
 struct is_graph_type : std::false_type {};
 template <std::size_t C, class... N>
 struct is_graph_type<graph<C, N...>> : std::true_type {};
+template <std::size_t C, class Nodes>
+struct is_graph_type<graph_expr<C, Nodes>> : std::true_type {};
 template <class G>
 concept is_graph = is_graph_type<G>::value;
 
+// A graph expression as the graph a model holds (specialised below); a flat graph stays as
+// it is, and so does what is not a graph, for make_model's and pipeline's checks to name.
+template <class G>
+struct flat_graph {
+    using type = G;
+};
+template <class G>
+using flat_graph_t = typename flat_graph<std::remove_cv_t<G>>::type;
+
 template <class G, std::size_t I>
-using node_at = element_t<I, decltype(G::nodes)>;
+using node_at = element_t<I, decltype(flat_graph_t<G>::nodes)>;
 template <class G, std::size_t I>
 using layer_at = typename node_at<G, I>::layer_type;
 template <class G, std::size_t I>
@@ -174,8 +203,8 @@ struct node_facts {
     std::size_t first_input;
     std::string_view name;
 };
-// A variable per node type, shared by every graph that holds the node: each `|` reads the
-// facts of all nodes so far, and a variable costs no call to resolve.
+// A variable per node type, shared by every graph that holds the node: a variable costs no
+// call to resolve.
 template <class N>
 inline constexpr node_facts facts_of{N::layer_type::linearity,
                                      acknowledges_linear<typename N::layer_type>(), N::input_count,
@@ -202,8 +231,8 @@ constexpr std::size_t mixing_node_behind(std::span<const node_facts> nodes, std:
 
 // Flat, constexpr views of a graph's structure: what the checks loop over (plain loops
 // over arrays compile far faster than type-level recursion). Only for whole graphs: `|`
-// reads the intermediate graphs through node_facts arrays of its own, since each static
-// member here is a symbol named after the graph.
+// reads the nodes it needs through the chain's types (each static member here is a symbol
+// named after the graph, and would cost each `|` all the nodes so far).
 template <class G>
 struct structure;
 template <std::size_t C, class... N>
@@ -375,17 +404,77 @@ struct name_already_used {
     static constexpr bool value = false;
 };
 
-// Graph edits work on the node tuple, whose type spells out the indices. The helpers are
-// few (one or two per `|`) and hold no lambdas: every function instantiated here is a
-// symbol named after its graph. They read node I through tuple_slot<I, N>::of: with the
-// type given, no deduction searches the tuple's bases for slot I (N^2 per edit), and one
-// plain function leaves overload resolution nothing to choose. (g++'s constant evaluator
-// copies far more when a slot is reached as a base subobject, by cast or qualified name.)
-template <class L, class Shape, std::size_t... In, std::size_t... I, class... N>
-constexpr auto append(const flat_tuple_of<std::index_sequence<I...>, N...>& nodes, const L& l) {
+// Graph edits work on the node chain, and read what they need of the graph so far through
+// its type: the last node and node 0 by name, others by walking back from the last link (a
+// few links for add<...>).
+template <class Nodes, std::size_t I, bool Last = (I + 1 == Nodes::size)>
+struct chain_node;
+template <class Nodes, std::size_t I>
+struct chain_node<Nodes, I, true> {
+    using type = typename Nodes::last_type;
+};
+template <class Nodes, std::size_t I>
+struct chain_node<Nodes, I, false> {
+    using type = typename chain_node<typename Nodes::prev_type, I>::type;
+};
+template <class Nodes, std::size_t I>
+using chain_shape = typename chain_node<Nodes, I>::type::shape_type;
+
+// The index of the node named Name, or npos. Four links a step: the template nesting stays a
+// quarter of the graph's depth. Each (name, link) pair is worked out once: add<"x"> reuses
+// what named<"x"> found.
+template <fixed_string Name, class Nodes, std::size_t Size = Nodes::size>
+struct index_named {
+    using D = typename Nodes::last_type;
+    using C = typename Nodes::prev_type::last_type;
+    using B = typename Nodes::prev_type::prev_type::last_type;
+    using A = typename Nodes::prev_type::prev_type::prev_type::last_type;
+    static constexpr std::size_t value =
+        D::name.view() == Name.view()   ? Size - 1
+        : C::name.view() == Name.view() ? Size - 2
+        : B::name.view() == Name.view() ? Size - 3
+        : A::name.view() == Name.view()
+            ? Size - 4
+            : index_named<Name, typename Nodes::prev_type::prev_type::prev_type::prev_type>::value;
+};
+template <fixed_string Name, class Nodes>
+struct index_named<Name, Nodes, 0> {
+    static constexpr std::size_t value = npos;
+};
+template <fixed_string Name, class Nodes>
+struct index_named<Name, Nodes, 1> {
+    static constexpr std::size_t value =
+        Nodes::last_type::name.view() == Name.view() ? 0 : npos;
+};
+template <fixed_string Name, class Nodes>
+struct index_named<Name, Nodes, 2> {
+    static constexpr std::size_t value = Nodes::last_type::name.view() == Name.view()
+                                             ? 1
+                                             : index_named<Name, typename Nodes::prev_type>::value;
+};
+template <fixed_string Name, class Nodes>
+struct index_named<Name, Nodes, 3> : index_named<Name, Nodes, 2> {};
+template <fixed_string Name, class Nodes>
+constexpr std::size_t find_node() {
+    if constexpr (Name.empty()) return npos;
+    else return index_named<Name, Nodes>::value;
+}
+
+// C2's walk (mixing_node_behind above) over the chain's types: it visits the nodes it
+// passes, not the graph (usually one node: the cursor is a nonlinearity).
+template <class Nodes, std::size_t I>
+constexpr std::size_t mixing_node_behind() {
+    constexpr node_facts f = facts_of<typename chain_node<Nodes, I>::type>;
+    if constexpr (f.ack) return npos;
+    else if constexpr (f.lin == linearity_class::affine_mixing) return I;
+    else if constexpr (f.lin == linearity_class::nonlinear || f.input_count != 1) return npos;
+    else return mixing_node_behind<Nodes, f.first_input>();
+}
+
+template <class L, class Shape, std::size_t... In, class Nodes>
+constexpr auto append(const Nodes& nodes, const L& l) {
     using new_node = node<L, Shape, "", In...>;
-    return graph<sizeof...(N), N..., new_node>{
-        {{tuple_slot<I, N>::of(nodes)}..., {new_node{l}}}};
+    return graph_expr<Nodes::size, chain<Nodes, new_node>>{{nodes, new_node{l}}};
 }
 
 template <class N, fixed_string Name>
@@ -394,16 +483,68 @@ template <class L, class S, fixed_string Old, std::size_t... In, fixed_string Na
 struct renamed<node<L, S, Old, In...>, Name> {
     using type = node<L, S, Name, In...>;
 };
-// Node `Target` (the cursor) under a new name; the others as they were.
-template <fixed_string Name, std::size_t Target, std::size_t... I, class... N>
-constexpr auto rename(const flat_tuple_of<std::index_sequence<I...>, N...>& nodes) {
-    return graph<Target, std::conditional_t<I == Target, typename renamed<N, Name>::type, N>...>{
-        {{std::conditional_t<I == Target, typename renamed<N, Name>::type, N>{
-            tuple_slot<I, N>::of(nodes).layer}}...}};
+// The chain's values into a graph: four links a call, each passing on the nodes it took
+// (the calls nest a quarter of the graph's depth: 2000 nodes under g++'s constexpr limit).
+template <std::size_t C, class Nodes, class... After>
+constexpr auto flatten_from(const Nodes& c, const After&... after) {
+    if constexpr (Nodes::size == 0)
+        return graph<C, After...>{{{after}...}};
+    else if constexpr (Nodes::size < 4)
+        return flatten_from<C>(c.prev, c.last, after...);
+    else
+        return flatten_from<C>(c.prev.prev.prev.prev, c.prev.prev.prev.last, c.prev.prev.last,
+                               c.prev.last, c.last, after...);
+}
+// A graph expression as the graph a model holds.
+template <std::size_t C, class Nodes>
+struct flat_graph<graph_expr<C, Nodes>> {
+    using type = decltype(flatten_from<C>(std::declval<const Nodes&>()));
+};
+// A graph expression's structure is its graph's.
+template <std::size_t C, class Nodes>
+struct structure<graph_expr<C, Nodes>> : structure<flat_graph_t<graph_expr<C, Nodes>>> {};
+
+template <std::size_t C, class Nodes>
+constexpr auto flatten(const graph_expr<C, Nodes>& g) {
+    return flatten_from<C>(g.nodes);
+}
+template <class G>
+constexpr const G& flatten(const G& g) {
+    return g;
 }
 
-template <std::size_t NewCursor, std::size_t C, class... N>
-constexpr graph<NewCursor, N...> move_cursor(const graph<C, N...>& g) {
+// One more link, for rebuilding a chain in a fold: chain_end{} + link<N>{..} + ...
+template <class N>
+struct link {
+    N node;
+};
+template <class Nodes, class N>
+constexpr chain<Nodes, N> operator+(const Nodes& c, const link<N>& l) {
+    return {c, l.node};
+}
+// Node `Target` (the cursor) under a new name; the others as they were. The cursor is the
+// last node unless `from<...>` moved it: then the chain is rebuilt (once, for that `|`).
+template <fixed_string Name, std::size_t Target, class... N, std::size_t... I>
+constexpr auto rename_inside(const graph<Target, N...>& g, std::index_sequence<I...>) {
+    auto links = (chain_end{} + ... +
+                  link<std::conditional_t<I == Target, typename renamed<N, Name>::type, N>>{
+                      {tuple_slot<I, N>::of(g.nodes).layer}});
+    return graph_expr<Target, decltype(links)>{links};
+}
+template <fixed_string Name, std::size_t Target, class Nodes>
+constexpr auto rename(const graph_expr<Target, Nodes>& g) {
+    using last = typename Nodes::last_type;
+    if constexpr (Target + 1 == Nodes::size) {
+        using named_last = typename renamed<last, Name>::type;
+        return graph_expr<Target, chain<typename Nodes::prev_type, named_last>>{
+            {g.nodes.prev, named_last{g.nodes.last.layer}}};
+    } else {
+        return rename_inside<Name>(flatten(g), std::make_index_sequence<Nodes::size>{});
+    }
+}
+
+template <std::size_t NewCursor, std::size_t C, class Nodes>
+constexpr graph_expr<NewCursor, Nodes> move_cursor(const graph_expr<C, Nodes>& g) {
     return {g.nodes};
 }
 
@@ -444,13 +585,13 @@ concept concatenable = requires { typename concat_shape<A, B>::type; };
 }  // namespace detail
 
 // `graph | layer`: append a node fed by the current node, after the local static checks.
-// The operators take the graph's parts (cursor C, nodes N...) rather than the graph type:
-// what they read of the graph is computed here, with no helper instantiated per graph.
-template <std::size_t C, class... N, class L>
-constexpr auto operator|(const graph<C, N...>& g, const L& l) {
-    using G = graph<C, N...>;
-    using in = detail::shape_at<G, C>;
-    constexpr std::size_t next = sizeof...(N);  // the index of the node `|` appends
+// The operators take the graph's parts (cursor C, node chain Nodes) rather than the graph
+// type: what they read of the graph is computed here, with no helper instantiated per graph.
+template <std::size_t C, class Nodes, class L>
+constexpr auto operator|(const graph_expr<C, Nodes>& g, const L& l) {
+    using G = graph_expr<C, Nodes>;
+    using in = detail::chain_shape<Nodes, C>;
+    constexpr std::size_t next = Nodes::size;  // the index of the node `|` appends
     if constexpr (detail::has_non_static_linearity<L>) {
         static_assert(detail::layer_with_non_static_linearity<detail::node_ref<next, L>>::value,
                       "nnprobe: C7: this user-defined layer's linearity is not static: the checks "
@@ -544,9 +685,10 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
                       "nnp::padding_ok before it if counting the padding is intended");
         return invalid_graph{};
     } else if constexpr (detail::foreign_length_axis<typename L::template output_shape<in>,
-                                                     detail::shape_at<G, 0>>()) {
+                                                     typename Nodes::first_type::shape_type>()) {
         static_assert(detail::length_axis_not_the_inputs<
-                          detail::node_ref<0, detail::shape_at<G, 0>>, detail::node_ref<G::size, L>,
+                          detail::node_ref<0, typename Nodes::first_type::shape_type>,
+                          detail::node_ref<G::size, L>,
                           typename L::template output_shape<in>>::value,
                       "nnprobe: C1: this node's positions are not the input's: the batch's padding "
                       "mask describes the positions of the input sequence (node 0), and every "
@@ -554,13 +696,11 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
                       "length axis)");
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
-                         detail::mixing_node_behind(
-                             std::array<detail::node_facts, next>{detail::facts_of<N>...}, C) !=
-                             detail::npos) {
-        constexpr std::size_t prev = detail::mixing_node_behind(
-            std::array<detail::node_facts, next>{detail::facts_of<N>...}, C);
+                         detail::mixing_node_behind<Nodes, C>() != detail::npos) {
+        constexpr std::size_t prev = detail::mixing_node_behind<Nodes, C>();
         static_assert(
-            detail::no_nonlinearity_between<detail::node_ref<prev, detail::layer_at<G, prev>>,
+            detail::no_nonlinearity_between<
+                detail::node_ref<prev, typename detail::chain_node<Nodes, prev>::type::layer_type>,
                                             detail::node_ref<next, L>>::value,
             "nnprobe: C2: two affine layers with no nonlinearity between them: together they "
             "are one affine map. Insert relu/tanh_act/... or mark the junction nnp::linear_ok");
@@ -570,22 +710,20 @@ constexpr auto operator|(const graph<C, N...>& g, const L& l) {
     }
 }
 
-template <std::size_t C, class... N, fixed_string Name>
-constexpr auto operator|(const graph<C, N...>& g, named_t<Name>) {
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
-    if constexpr (detail::find_node(facts, Name.view()) != detail::npos) {
+template <std::size_t C, class Nodes, fixed_string Name>
+constexpr auto operator|(const graph_expr<C, Nodes>& g, named_t<Name>) {
+    if constexpr (detail::find_node<Name, Nodes>() != detail::npos) {
         static_assert(detail::name_already_used<typename detail::spelled<Name>::type>::value,
                       "nnprobe: two nodes share this name: node names must be unique");
         return invalid_graph{};
     } else {
-        return detail::rename<Name, C>(g.nodes);
+        return detail::rename<Name>(g);
     }
 }
 
-template <std::size_t C, class... N, fixed_string Name>
-constexpr auto operator|(const graph<C, N...>& g, from_t<Name>) {
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
-    constexpr std::size_t i = detail::find_node(facts, Name.view());
+template <std::size_t C, class Nodes, fixed_string Name>
+constexpr auto operator|(const graph_expr<C, Nodes>& g, from_t<Name>) {
+    constexpr std::size_t i = detail::find_node<Name, Nodes>();
     if constexpr (i == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: from<...> names no node: name it first with named<...>");
@@ -595,50 +733,46 @@ constexpr auto operator|(const graph<C, N...>& g, from_t<Name>) {
     }
 }
 
-template <std::size_t C, class... N, fixed_string Name>
-constexpr auto operator|(const graph<C, N...>& g, add_with_t<Name>) {
-    using G = graph<C, N...>;
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
-    constexpr std::size_t other = detail::find_node(facts, Name.view());
+template <std::size_t C, class Nodes, fixed_string Name>
+constexpr auto operator|(const graph_expr<C, Nodes>& g, add_with_t<Name>) {
+    constexpr std::size_t other = detail::find_node<Name, Nodes>();
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: add<...> names no node: name it first with named<...>");
         return invalid_graph{};
-    } else if constexpr (detail::only_channels_differ<detail::shape_at<G, other>,
-                                                      detail::shape_at<G, C>>) {
-        static_assert(detail::channel_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
-                                               detail::node_ref<C, detail::shape_at<G, C>>>::value,
+    } else if constexpr (detail::only_channels_differ<detail::chain_shape<Nodes, other>,
+                                                      detail::chain_shape<Nodes, C>>) {
+        static_assert(detail::channel_mismatch<detail::node_ref<other, detail::chain_shape<Nodes, other>>,
+                                               detail::node_ref<C, detail::chain_shape<Nodes, C>>>::value,
                       "nnprobe: C1: channel mismatch: add<...> joins images with different channel "
                       "counts (shapes below)");
         return invalid_graph{};
-    } else if constexpr (!std::is_same_v<detail::shape_at<G, C>, detail::shape_at<G, other>>) {
-        static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
-                                             detail::node_ref<C, detail::shape_at<G, C>>>::value,
+    } else if constexpr (!std::is_same_v<detail::chain_shape<Nodes, C>, detail::chain_shape<Nodes, other>>) {
+        static_assert(detail::shape_mismatch<detail::node_ref<other, detail::chain_shape<Nodes, other>>,
+                                             detail::node_ref<C, detail::chain_shape<Nodes, C>>>::value,
                       "nnprobe: C1: shape mismatch: add<...> joins two nodes of different shapes");
         return invalid_graph{};
     } else {
-        return detail::append<add_t, detail::shape_at<G, other>, C, other>(g.nodes, add_t{});
+        return detail::append<add_t, detail::chain_shape<Nodes, other>, C, other>(g.nodes, add_t{});
     }
 }
 
-template <std::size_t C, class... N, fixed_string Name>
-constexpr auto operator|(const graph<C, N...>& g, concat_with_t<Name>) {
-    using G = graph<C, N...>;
-    constexpr std::array<detail::node_facts, sizeof...(N)> facts{detail::facts_of<N>...};
-    constexpr std::size_t other = detail::find_node(facts, Name.view());
+template <std::size_t C, class Nodes, fixed_string Name>
+constexpr auto operator|(const graph_expr<C, Nodes>& g, concat_with_t<Name>) {
+    constexpr std::size_t other = detail::find_node<Name, Nodes>();
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: concat<...> names no node: name it first with named<...>");
         return invalid_graph{};
-    } else if constexpr (!detail::concatenable<detail::shape_at<G, C>, detail::shape_at<G, other>>) {
-        static_assert(detail::shape_mismatch<detail::node_ref<other, detail::shape_at<G, other>>,
-                                             detail::node_ref<C, detail::shape_at<G, C>>>::value,
+    } else if constexpr (!detail::concatenable<detail::chain_shape<Nodes, C>, detail::chain_shape<Nodes, other>>) {
+        static_assert(detail::shape_mismatch<detail::node_ref<other, detail::chain_shape<Nodes, other>>,
+                                             detail::node_ref<C, detail::chain_shape<Nodes, C>>>::value,
                       "nnprobe: C1: shape mismatch: concat<...> joins flat (rank-1) nodes, or images "
                       "(C x H x W) of the same height and width");
         return invalid_graph{};
     } else {
-        using out = typename detail::concat_shape<detail::shape_at<G, C>,
-                                                  detail::shape_at<G, other>>::type;
+        using out = typename detail::concat_shape<detail::chain_shape<Nodes, C>,
+                                                  detail::chain_shape<Nodes, other>>::type;
         return detail::append<concat_t, out, C, other>(g.nodes, concat_t{});
     }
 }

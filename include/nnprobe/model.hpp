@@ -605,8 +605,9 @@ struct runtime_parts<T, G, std::index_sequence<I...>> {
 }  // namespace detail
 
 // The user-facing entry point, and where the whole-graph checks fire.
-template <class T = float, class G>
-auto make_model(const G& g, seed s = {}) {
+template <class T = float, class Net>
+auto make_model(const Net& net, seed s = {}) {
+    using G = detail::flat_graph_t<Net>;  // the checks read the graph a model holds
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_model{};  // a check already failed where the graph was written
     } else if constexpr (!detail::is_graph<G>) {
@@ -643,7 +644,7 @@ auto make_model(const G& g, seed s = {}) {
                       NNP_DETAIL_NO_BACKWARD_TEXT);
         return invalid_model{};
     } else {
-        return model<T, G>(g, s);
+        return model<T, G>(detail::flatten(net), s);
     }
 }
 

@@ -437,8 +437,9 @@ struct pipeline_t {
 // The user-facing entry point, where C5 and C6 fire, and the graph's whole-graph checks as
 // in make_model (the probes build their models from a pipeline). Each static_assert stands
 // here, not in a helper: every nested call is one more line before the message.
-template <class F, class L, class G, class Loss, class Opt>
-constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
+template <class F, class L, class Net, class Loss, class Opt>
+constexpr auto pipeline(data_spec<F, L>, const Net& net, Loss loss, Opt opt) {
+    using G = detail::flat_graph_t<Net>;  // the checks read the graph the pipeline holds
     using DS = typename data_spec<F, L>::dataset_type;
     if constexpr (std::is_same_v<G, invalid_graph>) {
         return invalid_pipeline{};  // the graph's own check already spoke
@@ -530,7 +531,7 @@ constexpr auto pipeline(data_spec<F, L>, const G& net, Loss loss, Opt opt) {
                       "class (softmax_cross_entropy), one per binary label, or the target's shape");
         return invalid_pipeline{};
     } else {
-        return pipeline_t<data_spec<F, L>, G, Loss, Opt, full_batch_t, in_order_t>{net, loss, opt, full_batch,
+        return pipeline_t<data_spec<F, L>, G, Loss, Opt, full_batch_t, in_order_t>{detail::flatten(net), loss, opt, full_batch,
                                                                                 in_order, {}};
     }
 }
