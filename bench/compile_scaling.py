@@ -83,10 +83,18 @@ def compile_command(build, source_suffix):
 def measured(cmd, cwd, cap_mb, timeout):
     """Runs `cmd` in a child that caps its address space, and returns (seconds, peak MB, error,
     CPU seconds). On a shared machine the CPU seconds are the steadier figure."""
-    runner = ("import resource, subprocess, sys, json, time\n"
+    runner = ("import json, os, resource, signal, subprocess, sys, time\n"
               f"resource.setrlimit(resource.RLIMIT_AS, ({cap_mb} << 20, {cap_mb} << 20))\n"
               "t0 = time.perf_counter()\n"
-              f"p = subprocess.run(sys.argv[1:], cwd={cwd!r}, capture_output=True, text=True, timeout={timeout})\n"
+              # Its own process group: on a timeout the compiler proper (cc1plus, the driver's
+              # child) is ended with the driver instead of running on as an orphan.
+              f"c = subprocess.Popen(sys.argv[1:], cwd={cwd!r}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)\n"
+              "try:\n"
+              f"    out, err = c.communicate(timeout={timeout})\n"
+              "except subprocess.TimeoutExpired:\n"
+              "    os.killpg(c.pid, signal.SIGKILL)\n"
+              "    raise\n"
+              "p = subprocess.CompletedProcess(c.args, c.returncode, out, err)\n"
               "dt = time.perf_counter() - t0\n"
               "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
               "print(json.dumps({'rc': p.returncode, 'seconds': dt, 'cpu_s': u.ru_utime + u.ru_stime,\n"
