@@ -19,6 +19,8 @@
 
 #include <nnprobe/layers/attention_kernels.hpp>
 
+#include "vector_lanes.hpp"
+
 namespace nnp::detail {
 namespace {
 
@@ -46,55 +48,6 @@ NNP_INLINE V load(const void* p) {
 template <class V>
 NNP_INLINE void store(void* p, const V& v) {
     std::memcpy(p, &v, sizeof v);
-}
-
-// m ? a : b, lane by lane: in bits, as GCC's ?: on vectors may go one lane at a time.
-template <class M, class V>
-NNP_INLINE V select(const M& m, const V& a, const V& b) {
-    if constexpr (std::is_arithmetic_v<V>) {
-        return m ? a : b;
-    } else {
-        M ia, ib;
-        std::memcpy(&ia, &a, sizeof a);
-        std::memcpy(&ib, &b, sizeof b);
-        const M bits = (m & ia) | (~m & ib);
-        V out;
-        std::memcpy(&out, &bits, sizeof out);
-        return out;
-    }
-}
-
-// e^x for a float or a vector of floats, the same operations lane by lane: x = n ln2 + r with
-// n whole and |r| <= ln2 / 2, e^r from Cephes' degree-7 polynomial, 2^n put in the exponent's
-// bits. Inputs below -87.3 (where e^x is under the smallest normal float) give 0, above 88
-// give infinity; the softmax only passes x <= 0.
-template <class V, class I>
-NNP_INLINE V exp_float(V x) {
-    const V lo = V{} - 87.3365447f, hi = V{} + 88.0f;
-    V c = select(x > lo, x, lo);  // NaN becomes lo here and is passed through below
-    c = select(c < hi, c, hi);
-    const V magic = V{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to a whole number
-    const V nf = (c * 1.44269504088896341f + magic) - magic;
-    V r = c - nf * 0.693359375f;
-    r = r - nf * -2.12194440e-4f;
-    V p = V{} + 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    I n;
-    if constexpr (std::is_same_v<V, float>)
-        n = static_cast<I>(nf);
-    else
-        n = __builtin_convertvector(nf, I);
-    V two_n;
-    const I bits = (n + 127) << 23;
-    std::memcpy(&two_n, &bits, sizeof two_n);
-    const V y = p * two_n;
-    const V inf = V{} + std::numeric_limits<float>::infinity();
-    return select(x != x, x, select(x < lo, V{}, select(x > hi, inf, y)));
 }
 
 template <class T>

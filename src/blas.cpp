@@ -26,6 +26,8 @@
 #include <xtensor-blas/xblas.hpp>
 #include <xtensor/xadapt.hpp>
 
+#include "vector_lanes.hpp"
+
 namespace nnp::detail {
 namespace {
 
@@ -167,16 +169,6 @@ void library_product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t
 // k in order, one rounding per multiply and per add (no fused multiply-add: the project
 // builds with -ffp-contract=off): the bits are those of the plain triple loop, whatever the
 // vector width, the processor or the number of rows.
-template <class T, std::size_t L>
-struct lanes;
-template <std::size_t L>
-struct lanes<float, L> {
-    typedef float type __attribute__((vector_size(L * sizeof(float))));
-};
-template <std::size_t L>
-struct lanes<double, L> {
-    typedef double type __attribute__((vector_size(L * sizeof(double))));
-};
 
 // out (m x np) = A (m x k, A(i, p) = a[i * si + p * sp]) times rows (k x np, row-major), np a
 // multiple of L; four rows of A at a time share each load of a row of `rows`.
@@ -184,7 +176,7 @@ template <class T, std::size_t L>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void small_kernel(
     std::size_t m, std::size_t np, std::size_t k, const T* __restrict a, std::size_t si, std::size_t sp,
     const T* __restrict rows, T* __restrict out) {
-    using V = typename lanes<T, L>::type;
+    using V = typename lanes_of<T, L>::type;
     for (std::size_t j0 = 0; j0 < np; j0 += L) {
         std::size_t i = 0;
         for (; i + 4 <= m; i += 4) {

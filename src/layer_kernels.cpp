@@ -17,6 +17,8 @@
 #include <nnprobe/layers/softmax.hpp>
 #include <nnprobe/loss.hpp>
 
+#include "vector_lanes.hpp"
+
 // These loops run over sizes known only at run time: g++'s default -O2 cost model vectorises no
 // loop that needs a remainder, so this file takes the dynamic one (vectorising changes no bits:
 // g++ never reorders a floating-point sum without -ffast-math).
@@ -50,26 +52,6 @@ NNP_WIDE void add_bias(T* __restrict y, const T* __restrict b, std::size_t rows,
         for (std::size_t j = 0; j < n; ++j) y[j] += b[j];
 }
 
-// L lanes of T (g++'s vector extension: the clones below give it the widest registers; an
-// alias template cannot carry the attribute, hence the specialisations).
-template <class T, std::size_t L>
-struct lanes_of;
-template <std::size_t L>
-struct lanes_of<float, L> {
-    typedef float type __attribute__((vector_size(L * sizeof(float))));
-};
-template <std::size_t L>
-struct lanes_of<double, L> {
-    typedef double type __attribute__((vector_size(L * sizeof(double))));
-};
-template <std::size_t L>
-struct lanes_of<std::int32_t, L> {
-    typedef std::int32_t type __attribute__((vector_size(L * sizeof(std::int32_t))));
-};
-template <std::size_t L>
-struct lanes_of<std::uint32_t, L> {
-    typedef std::uint32_t type __attribute__((vector_size(L * sizeof(std::uint32_t))));
-};
 template <class T, std::size_t L>
 using lanes = typename lanes_of<T, L>::type;
 
@@ -133,35 +115,16 @@ T log_sum_exp(const T* z, std::size_t n) {
 
 // ---- exp and log of float vectors ----------------------------------------------------------
 // The float loss runs over 16 rows at a time, so it cannot call the C library's expf and logf
-// (one element per call, and the vector versions of libmvec differ between processors). These
-// are Cephes's single-precision approximations (about 1 ulp), made of IEEE multiplies, adds and
-// integer bit moves only: the same bits in every lane, at every vector width, on every x86.
+// (one element per call, and the vector versions of libmvec differ between processors). The
+// exp is vector_lanes.hpp's; the log below is Cephes's single-precision approximation (about
+// 1 ulp), made of IEEE multiplies, adds and integer bit moves only: the same bits in every
+// lane, at every vector width, on every x86. Both are always inlined into the clones, so no
+// vector crosses a call: g++'s note on how the baseline would pass one (-Wpsabi, also for the
+// buffer of vectors below) does not apply.
 using floats = lanes<float, 16>;
 using ints = lanes<std::int32_t, 16>;
 using bits = lanes<std::uint32_t, 16>;
-
-// exp(x) for x <= 0 (softmax's shifted logits); 0 below -87.3, where exp would be subnormal;
-// NaN stays NaN.
-// Both are always inlined into the clones, so no vector crosses a call: g++'s note on how the
-// baseline would pass one (-Wpsabi, also for the buffer of vectors below) does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
-template <class floats>
-inline __attribute__((always_inline)) floats exp_nonpositive(floats x) {
-    const floats magic = floats{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-    const floats t = x * 1.44269504088896341f + magic;
-    const floats n = t - magic;                                     // round(x / ln 2)
-    const floats r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  // x - n ln 2, in two parts
-    floats p = floats{} + 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    const bits two_n = ((bits)t - (bits)magic + 127u) << 23;  // 2^n, n >= -126 where it is kept
-    const floats y = p * (floats)two_n;
-    return x < -87.3365447f ? floats{} : y;
-}
 
 // log(x) for normal x > 0 (sums of exponentials, at least 1 here); NaN stays NaN.
 template <class floats>
@@ -215,7 +178,7 @@ NNP_WIDE void softmax_cross_entropy_lanes(const float* logits, const int* y, std
         }
         floats sum = {};
         for (std::size_t j = 0; j < c; ++j) {
-            const floats ej = exp_nonpositive(load(j) - m);
+            const floats ej = exp_float<floats, ints>(load(j) - m);
             std::memcpy(e + j * L, &ej, sizeof ej);
             sum += ej;
         }
