@@ -822,6 +822,20 @@ TEST_CASE("misuse is refused by name: empty batches, a batch size of 0, labels t
     CHECK(b.x.shape()[0] == 8);
 }
 
+TEST_CASE("a name given to an earlier node (after from<...>) renames that node, and later joins find it") {
+    // The graph is built one `|` at a time; naming a node that is not the last one rewrites
+    // the graph built so far, which must keep every other node, name and input as it was.
+    constexpr auto net = input<4> | dense<6> | relu | named<"a"> | dense<6> | relu | named<"t"> | from<"a"> |
+                         named<"b"> | dense<6> | add<"t"> | add<"b"> | relu | dense<2>;
+    auto m = make_model(net, seed{1});
+    CHECK(m.node(2).name == "b");
+    CHECK(m.node(4).name == "t");
+    CHECK(m.node(5).inputs == std::vector<std::size_t>{2});
+    CHECK(m.node(6).inputs == std::vector<std::size_t>{5, 4});
+    CHECK(m.node(7).inputs == std::vector<std::size_t>{6, 2});
+    CHECK(m.node(9).shape == "2");
+}
+
 TEST_CASE("the typed visit: every node with its static layer and shapes, filtered with Hana") {
     namespace hana = boost::hana;
     constexpr auto net = nnp::input<8> | nnp::dense<6> | nnp::relu | nnp::named<"h"> | nnp::dense<6> |
