@@ -836,6 +836,25 @@ TEST_CASE("a name given to an earlier node (after from<...>) renames that node, 
     CHECK(m.node(9).shape == "2");
 }
 
+TEST_CASE("add<...> joins the node of that name, wherever it stands in the graph built so far") {
+    // Names are looked up through the graph's type several nodes a step: every join below
+    // looks one up at another graph size, so each offset of a lookup is taken.
+    constexpr auto net = input<4> | named<"n0"> | dense<4> | named<"n1"> | relu | named<"n2"> | dense<4> |
+                         named<"n3"> | relu | named<"n4"> | add<"n0"> | add<"n1"> | add<"n2"> | add<"n3"> |
+                         add<"n4"> | add<"n0"> | add<"n1"> | add<"n2"> | add<"n3"> | add<"n4"> | add<"n2"> |
+                         add<"n2"> | add<"n2"> | relu | dense<2>;
+    auto m = make_model(net, seed{1});
+    const std::vector<std::string> joined{"n0", "n1", "n2", "n3", "n4", "n0", "n1",
+                                          "n2", "n3", "n4", "n2", "n2", "n2"};
+    for (std::size_t k = 0; k < joined.size(); ++k) {
+        const auto& join = m.node(5 + k);
+        CAPTURE(join.index);
+        REQUIRE(join.inputs.size() == 2);
+        CHECK(join.inputs[0] == join.index - 1);
+        CHECK(m.node(join.inputs[1]).name == joined[k]);
+    }
+}
+
 TEST_CASE("the typed visit: every node with its static layer and shapes, filtered with Hana") {
     namespace hana = boost::hana;
     constexpr auto net = nnp::input<8> | nnp::dense<6> | nnp::relu | nnp::named<"h"> | nnp::dense<6> |

@@ -441,19 +441,19 @@ template <fixed_string Name, class Nodes>
 struct index_named<Name, Nodes, 0> {
     static constexpr std::size_t value = npos;
 };
-template <fixed_string Name, class Nodes>
-struct index_named<Name, Nodes, 1> {
-    static constexpr std::size_t value =
-        Nodes::last_type::name.view() == Name.view() ? 0 : npos;
-};
-template <fixed_string Name, class Nodes>
-struct index_named<Name, Nodes, 2> {
+// Below four links, one link a step.
+template <fixed_string Name, class Nodes, std::size_t Size>
+struct index_named_last {
     static constexpr std::size_t value = Nodes::last_type::name.view() == Name.view()
-                                             ? 1
+                                             ? Size - 1
                                              : index_named<Name, typename Nodes::prev_type>::value;
 };
 template <fixed_string Name, class Nodes>
-struct index_named<Name, Nodes, 3> : index_named<Name, Nodes, 2> {};
+struct index_named<Name, Nodes, 1> : index_named_last<Name, Nodes, 1> {};
+template <fixed_string Name, class Nodes>
+struct index_named<Name, Nodes, 2> : index_named_last<Name, Nodes, 2> {};
+template <fixed_string Name, class Nodes>
+struct index_named<Name, Nodes, 3> : index_named_last<Name, Nodes, 3> {};
 template <fixed_string Name, class Nodes>
 constexpr std::size_t find_node() {
     if constexpr (Name.empty()) return npos;
