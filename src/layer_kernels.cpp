@@ -126,6 +126,14 @@ using ints = lanes<std::int32_t, 16>;
 using bits = lanes<std::uint32_t, 16>;
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+// 16 floats from p. A plain function, not a lambda over `e`: under -fsanitize=undefined g++ 12
+// reached the lambda's capture through a null closure pointer inside the cloned loop below.
+__attribute__((always_inline)) inline floats load_floats(const float* p) {
+    floats v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
 // log(x) for normal x > 0 (sums of exponentials, at least 1 here); NaN stays NaN.
 template <class floats>
 inline __attribute__((always_inline)) floats log_positive(floats x) {
@@ -161,31 +169,26 @@ inline __attribute__((always_inline)) floats log_positive(floats x) {
 NNP_WIDE void softmax_cross_entropy_lanes(const float* logits, const int* y, std::size_t n, std::size_t c,
                                           float* grad, float* loss, float* e) {
     constexpr std::size_t L = 16;
-    auto load = [&](std::size_t j) {
-        floats v;
-        std::memcpy(&v, e + j * L, sizeof v);
-        return v;
-    };
     const float inv_n = 1.0f / static_cast<float>(n);
     for (std::size_t r0 = 0; r0 < n; r0 += L) {
         const std::size_t rows = std::min(L, n - r0);
         for (std::size_t j = 0; j < c; ++j)
             for (std::size_t l = 0; l < L; ++l) e[j * L + l] = l < rows ? logits[(r0 + l) * c + j] : 0.0f;
-        floats m = load(0);
+        floats m = load_floats(e);
         for (std::size_t j = 1; j < c; ++j) {
-            const floats z = load(j);
+            const floats z = load_floats(e + j * L);
             m = m < z ? z : m;  // std::max_element's test
         }
         floats sum = {};
         for (std::size_t j = 0; j < c; ++j) {
-            const floats ej = exp_float<floats, ints>(load(j) - m);
+            const floats ej = exp_float<floats, ints>(load_floats(e + j * L) - m);
             std::memcpy(e + j * L, &ej, sizeof ej);
             sum += ej;
         }
         const floats lse = m + log_positive(sum);
         const floats scale = inv_n / sum;
         for (std::size_t j = 0; j < c; ++j) {
-            const floats g = load(j) * scale;
+            const floats g = load_floats(e + j * L) * scale;
             for (std::size_t l = 0; l < rows; ++l) grad[(r0 + l) * c + j] = g[l];
         }
         for (std::size_t l = 0; l < rows; ++l) {
