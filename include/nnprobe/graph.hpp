@@ -471,10 +471,21 @@ constexpr std::size_t mixing_node_behind() {
     else return mixing_node_behind<Nodes, f.first_input>();
 }
 
+// The functions that build a graph expression's value spell their return types: a function
+// template whose return type is deduced is instantiated where it is named, one whose type is
+// spelled only when it is evaluated. That keeps `a | b | c | ...` linear under -Wall: for
+// -Wnonnull and -Wformat g++ constant-folds every argument of every call, so each `|` would
+// evaluate the whole expression before it again (cubic: 36 s and 2.2 GB of compiler at 200
+// nodes). That folding never instantiates, so it stops at the first `|` it would have to run;
+// `constexpr auto net = ...` is still evaluated, once, where it is initialised.
 template <class L, class Shape, std::size_t... In, class Nodes>
-constexpr auto append(const Nodes& nodes, const L& l) {
-    using new_node = node<L, Shape, "", In...>;
-    return graph_expr<Nodes::size, chain<Nodes, new_node>>{{nodes, new_node{l}}};
+constexpr graph_expr<Nodes::size, chain<Nodes, node<L, Shape, "", In...>>> append(const Nodes& nodes,
+                                                                                 const L& l) {
+    return {{nodes, node<L, Shape, "", In...>{l}}};
+}
+template <class G>
+constexpr G built(const G& g) {
+    return g;
 }
 
 template <class N, fixed_string Name>
@@ -717,7 +728,7 @@ constexpr auto operator|(const graph_expr<C, Nodes>& g, named_t<Name>) {
                       "nnprobe: two nodes share this name: node names must be unique");
         return invalid_graph{};
     } else {
-        return detail::rename<Name>(g);
+        return detail::built(detail::rename<Name>(g));
     }
 }
 
