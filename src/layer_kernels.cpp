@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <nnprobe/blas.hpp>
+#include <nnprobe/init.hpp>
 #include <nnprobe/layers/activations.hpp>
 #include <nnprobe/layers/dense.hpp>
 #include <nnprobe/layers/softmax.hpp>
@@ -336,3 +337,11 @@ template double squared_error_sum(const float*, const float*, std::size_t, float
 template double squared_error_sum(const double*, const double*, std::size_t, double*);
 
 }  // namespace nnp::detail
+
+// The templates every model needs at float and double, declared extern in their headers.
+namespace nnp {
+template void detail::initialise(matrix<float>&, init_spec, std::size_t, std::size_t, rng&);
+template void detail::initialise(matrix<double>&, init_spec, std::size_t, std::size_t, rng&);
+template double accuracy(const matrix<float>&, const std::vector<int>&);
+template double accuracy(const matrix<double>&, const std::vector<int>&);
+}  // namespace nnp

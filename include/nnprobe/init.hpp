@@ -6,6 +6,7 @@
 
 #include "layer.hpp"
 #include "random.hpp"
+#include "tensor.hpp"
 
 namespace nnp::detail {
 
@@ -36,5 +37,8 @@ void initialise(Tensor& w, init_spec s, std::size_t fan_in, std::size_t fan_out,
             break;
     }
 }
+// Compiled once, in the library (src/layer_kernels.cpp), for the matrices of every layer.
+extern template void initialise(matrix<float>&, init_spec, std::size_t, std::size_t, rng&);
+extern template void initialise(matrix<double>&, init_spec, std::size_t, std::size_t, rng&);
 
 }  // namespace nnp::detail

@@ -135,5 +135,8 @@ double accuracy(const matrix<T>& out, const std::vector<int>& y) {
     }
     return static_cast<double>(hit) / static_cast<double>(n);
 }
+// Compiled once, in the library (src/layer_kernels.cpp).
+extern template double accuracy(const matrix<float>&, const std::vector<int>&);
+extern template double accuracy(const matrix<double>&, const std::vector<int>&);
 
 }  // namespace nnp

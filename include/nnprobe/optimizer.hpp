@@ -106,22 +106,7 @@ template <class T>
 class optimizer_state<sgd, T> {
 public:
     explicit optimizer_state(sgd o = {}) : opt_(o) {}
-    void step(const std::vector<param_ref<T>>& params, std::vector<tensor_update>* stats = nullptr) {
-        if (velocity_.size() != params.size()) velocity_.assign(params.size(), {});
-        if (stats) stats->resize(params.size());
-        const T wd = static_cast<T>(opt_.weight_decay), mu = static_cast<T>(opt_.momentum);
-        for (std::size_t p = 0; p < params.size(); ++p) {
-            const auto& pr = params[p];
-            const T lr = static_cast<T>(opt_.lr * pr.lr_scale);
-            auto& v = velocity_[p];
-            if (opt_.momentum != 0 && v.size() != pr.size) v.assign(pr.size, T(0));
-            detail::apply_update(pr, stats ? &(*stats)[p] : nullptr, [&](std::size_t i) {
-                T g = pr.grad[i] + wd * pr.value[i];
-                if (opt_.momentum != 0) g = v[i] = mu * v[i] + g;
-                return pr.value[i] - lr * g;
-            });
-        }
-    }
+    void step(const std::vector<param_ref<T>>& params, std::vector<tensor_update>* stats = nullptr);
     const sgd& settings() const { return opt_; }
 
 private:
@@ -133,30 +118,7 @@ template <class T>
 class optimizer_state<adam, T> {
 public:
     explicit optimizer_state(adam o = {}) : opt_(o) {}
-    void step(const std::vector<param_ref<T>>& params, std::vector<tensor_update>* stats = nullptr) {
-        if (m_.size() != params.size()) {
-            m_.assign(params.size(), {});
-            v_.assign(params.size(), {});
-        }
-        if (stats) stats->resize(params.size());
-        ++t_;
-        const double c1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
-        const double c2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
-        for (std::size_t p = 0; p < params.size(); ++p) {
-            const auto& pr = params[p];
-            auto& m = m_[p];
-            auto& v = v_[p];
-            if (m.size() != pr.size) {
-                m.assign(pr.size, T(0));
-                v.assign(pr.size, T(0));
-            }
-            // Bias corrections folded into the step size and epsilon.
-            const detail::adam_coefficients k{opt_.beta1, opt_.beta2, opt_.lr * pr.lr_scale * std::sqrt(c2) / c1,
-                                              opt_.eps * std::sqrt(c2), opt_.lr * pr.lr_scale * opt_.weight_decay};
-            detail::adam_update(pr.value, pr.grad, m.data(), v.data(), pr.size, pr.trainable, k,
-                                stats ? &(*stats)[p] : nullptr);
-        }
-    }
+    void step(const std::vector<param_ref<T>>& params, std::vector<tensor_update>* stats = nullptr);
     const adam& settings() const { return opt_; }
 
 private:
@@ -164,6 +126,54 @@ private:
     std::vector<std::vector<T>> m_, v_;
     long t_ = 0;
 };
+
+// The steps, out of line: compiled once, in the library, at float and double (src/adam.cpp).
+template <class T>
+void optimizer_state<sgd, T>::step(const std::vector<param_ref<T>>& params, std::vector<tensor_update>* stats) {
+    if (velocity_.size() != params.size()) velocity_.assign(params.size(), {});
+    if (stats) stats->resize(params.size());
+    const T wd = static_cast<T>(opt_.weight_decay), mu = static_cast<T>(opt_.momentum);
+    for (std::size_t p = 0; p < params.size(); ++p) {
+        const auto& pr = params[p];
+        const T lr = static_cast<T>(opt_.lr * pr.lr_scale);
+        auto& v = velocity_[p];
+        if (opt_.momentum != 0 && v.size() != pr.size) v.assign(pr.size, T(0));
+        detail::apply_update(pr, stats ? &(*stats)[p] : nullptr, [&](std::size_t i) {
+            T g = pr.grad[i] + wd * pr.value[i];
+            if (opt_.momentum != 0) g = v[i] = mu * v[i] + g;
+            return pr.value[i] - lr * g;
+        });
+    }
+}
+template <class T>
+void optimizer_state<adam, T>::step(const std::vector<param_ref<T>>& params, std::vector<tensor_update>* stats) {
+    if (m_.size() != params.size()) {
+        m_.assign(params.size(), {});
+        v_.assign(params.size(), {});
+    }
+    if (stats) stats->resize(params.size());
+    ++t_;
+    const double c1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
+    const double c2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
+    for (std::size_t p = 0; p < params.size(); ++p) {
+        const auto& pr = params[p];
+        auto& m = m_[p];
+        auto& v = v_[p];
+        if (m.size() != pr.size) {
+            m.assign(pr.size, T(0));
+            v.assign(pr.size, T(0));
+        }
+        // Bias corrections folded into the step size and epsilon.
+        const detail::adam_coefficients k{opt_.beta1, opt_.beta2, opt_.lr * pr.lr_scale * std::sqrt(c2) / c1,
+                                          opt_.eps * std::sqrt(c2), opt_.lr * pr.lr_scale * opt_.weight_decay};
+        detail::adam_update(pr.value, pr.grad, m.data(), v.data(), pr.size, pr.trainable, k,
+                            stats ? &(*stats)[p] : nullptr);
+    }
+}
+extern template class optimizer_state<sgd, float>;
+extern template class optimizer_state<sgd, double>;
+extern template class optimizer_state<adam, float>;
+extern template class optimizer_state<adam, double>;
 
 // An optimiser is a settings type with an optimizer_state: checked where one is given.
 #define NNP_DETAIL_UNKNOWN_OPTIMISER_TEXT                                                        \

@@ -135,10 +135,47 @@ inline verdict glue_run(function_ref<std::vector<verdict>(const probe_options&)>
     return sweep_verdict(sweep(one, n, o).front());
 }
 
-// One generated case: the check through blame_stage, run by glue_run.
-template <class Probe, class P, class D>
-verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options& o) {
-    return glue_run([&](const probe_options& oo) { return as_verdicts(blame_stage(probe, p, data, oo)); }, o);
+// The checks of the standard suite, in NNP_PROBE_SUITE's order.
+enum class standard_check {
+    overfits,
+    gradients_flow,
+    all_layers_change,
+    batch_invariance,
+    init_sane,
+    determinism,
+    cross_sample_independence,
+    finite,
+    gradient_check,
+    unit_health
+};
+template <class P, class D>
+verdict run_standard_check(standard_check c, const P& p, const D& data, const probe_options& o) {
+    switch (c) {
+        case standard_check::overfits: return nnp::overfits(p, data, o);
+        case standard_check::gradients_flow: return nnp::gradients_flow(p, data, o);
+        case standard_check::all_layers_change: return nnp::all_layers_change(p, data, o);
+        case standard_check::batch_invariance: return nnp::batch_invariance(p, data, o);
+        case standard_check::init_sane: return nnp::init_sane(p, data, o);
+        case standard_check::determinism: return nnp::determinism(p, data, o);
+        case standard_check::cross_sample_independence: return nnp::cross_sample_independence(p, data, o);
+        case standard_check::finite: return nnp::finite(p, data, o);
+        case standard_check::gradient_check: return nnp::gradient_check(p, data, o);
+        case standard_check::unit_health: return nnp::unit_health(p, data, o);
+    }
+    throw error("nnprobe: internal error: no such standard check");
+}
+
+// One generated case: the check through blame_stage, run by glue_run. The check is a value, not
+// a type: the ten cases of a pipeline share one instantiation (and blame_stage's reruns).
+template <class P, class D>
+verdict glue_check(standard_check c, const P& p, const D& data, const probe_options& o) {
+    return glue_run(
+        [&](const probe_options& oo) {
+            return as_verdicts(blame_stage(
+                [c](const auto& q, const auto& d, const auto& ooo) { return run_standard_check(c, q, d, ooo); }, p,
+                data, oo));
+        },
+        o);
 }
 
 }  // namespace nnp::detail
@@ -165,9 +202,8 @@ verdict glue_check(Probe&& probe, const P& p, const D& data, const probe_options
 // returning a cached data set); the options, when given, are one probe_options.
 #define NNP_DETAIL_PROBE_CASE(name, check, pipe, data, ...)                                              \
     TEST_CASE(name "/" #check * doctest::test_suite(name)) {                                             \
-        NNP_CHECK(::nnp::detail::glue_check(                                                             \
-            [](const auto& q, const auto& d, const auto& o) { return ::nnp::check(q, d, o); }, pipe, data, \
-            ::nnp::detail::glue_options(__VA_ARGS__)));                                                  \
+        NNP_CHECK(::nnp::detail::glue_check(::nnp::detail::standard_check::check, pipe, data,             \
+                                            ::nnp::detail::glue_options(__VA_ARGS__)));                  \
     }
 #define NNP_PROBE_SUITE(name, pipe, data, ...)                                              \
     NNP_DETAIL_PROBE_CASE(name, overfits, pipe, data __VA_OPT__(, ) __VA_ARGS__)            \
