@@ -81,6 +81,11 @@ constexpr bool couples_batch() {
     else return false;
 }
 
+// Appends node i's description: out of line (src/model.cpp), not once per node of every model.
+void add_node_info(std::vector<node_info>& nodes, std::size_t i, std::string layer, std::string_view name,
+                   std::string shape, linearity_class lin, const std::size_t* inputs, std::size_t input_count,
+                   bool couples_batch);
+
 struct no_impl {};  // the input node has no runtime part
 
 template <class T, class G, std::size_t I>
@@ -328,10 +333,8 @@ private:
     }
     template <class Shape, class L, std::size_t NIn>
     void describe_node(const L& layer, std::size_t i, std::array<std::size_t, NIn> inputs) {
-        nodes_.push_back(node_info{i, detail::describe_layer(layer), std::string(S::names[i]),
-                                   detail::shape_text<Shape>(), S::lin[i],
-                                   std::vector<std::size_t>(inputs.begin(), inputs.end()), false,
-                                   detail::couples_batch<L>()});
+        detail::add_node_info(nodes_, i, detail::describe_layer(layer), S::names[i], detail::shape_text<Shape>(),
+                              S::lin[i], inputs.data(), NIn, detail::couples_batch<L>());
     }
 
     // The initialiser a node gets when it asks for `automatic`: from the first nonlinearity

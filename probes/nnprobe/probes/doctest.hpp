@@ -37,13 +37,13 @@
 namespace doctest {
 template <>
 struct StringMaker<nnp::verdict> {
-    static String convert(const nnp::verdict& v) {
-        const std::string text = (v.passed ? "PASS " : "FAIL ") + v.explanation;
-        return String(text.c_str(), static_cast<String::size_type>(text.size()));
-    }
+    static String convert(const nnp::verdict& v);
 };
 }  // namespace doctest
 
+// The glue below that is not a template is compiled once, in the library (src/doctest_glue.cpp),
+// not in every test file: it uses doctest's functions, which the program's doctest main (the
+// prebuilt one, or the user's own) defines.
 namespace nnp::detail {
 
 // The verdicts checked in this process, each with the test case that checked it.
@@ -55,35 +55,23 @@ struct verdict_log {
         return log;
     }
 };
-inline const verdict& logged(const verdict& v) {
-    auto& log = verdict_log::get();
-    log.verdicts.push_back({log.current_case, v});
-    return v;
-}
+const verdict& logged(const verdict& v);
 
 // A doctest listener: it knows the current test case and writes the JSON at the end.
 struct json_listener : doctest::IReporter {
     explicit json_listener(const doctest::ContextOptions&) {}
-    void report_query(const doctest::QueryData&) override {}
-    void test_run_start() override {}
-    void test_run_end(const doctest::TestRunStats&) override {
-        const char* path = std::getenv("NNP_VERDICTS_JSON");
-        if (!path || !*path) return;
-        try {
-            write_json_verdicts(path, verdict_log::get().verdicts);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "%s\n", e.what());
-        }
-    }
-    void test_case_start(const doctest::TestCaseData& tc) override { verdict_log::get().current_case = tc.m_name; }
-    void test_case_reenter(const doctest::TestCaseData&) override {}
-    void test_case_end(const doctest::CurrentTestCaseStats&) override {}
-    void test_case_exception(const doctest::TestCaseException&) override {}
-    void subcase_start(const doctest::SubcaseSignature&) override {}
-    void subcase_end() override {}
-    void log_assert(const doctest::AssertData&) override {}
-    void log_message(const doctest::MessageData&) override {}
-    void test_case_skipped(const doctest::TestCaseData&) override {}
+    void report_query(const doctest::QueryData&) override;
+    void test_run_start() override;
+    void test_run_end(const doctest::TestRunStats&) override;
+    void test_case_start(const doctest::TestCaseData& tc) override;
+    void test_case_reenter(const doctest::TestCaseData&) override;
+    void test_case_end(const doctest::CurrentTestCaseStats&) override;
+    void test_case_exception(const doctest::TestCaseException&) override;
+    void subcase_start(const doctest::SubcaseSignature&) override;
+    void subcase_end() override;
+    void log_assert(const doctest::AssertData&) override;
+    void log_message(const doctest::MessageData&) override;
+    void test_case_skipped(const doctest::TestCaseData&) override;
 };
 // One registration for the whole program, however many translation units include this.
 inline const int json_listener_registered =
@@ -91,49 +79,19 @@ inline const int json_listener_registered =
 
 // A whole number from the environment variable `name`, or 0 when it is not set; anything
 // but digits is an nnp::error naming the variable.
-inline std::uint64_t environment_count(const char* name) {
-    const char* text = std::getenv(name);
-    if (!text || !*text) return 0;
-    std::uint64_t n = 0;
-    for (const char* c = text; *c; ++c) {
-        if (*c < '0' || *c > '9')
-            throw error(fmt::format("nnprobe: {}={} is not a whole number", name, text));
-        n = 10 * n + std::uint64_t(*c - '0');
-    }
-    return n;
-}
+std::uint64_t environment_count(const char* name);
 
 // The options of a generated case: the given ones, on the seed NNP_SEED names when set.
-inline probe_options glue_options(probe_options o = {}) {
-    if (const char* s = std::getenv("NNP_SEED"); s && *s) o.run_seed = seed{environment_count("NNP_SEED")};
-    return o;
-}
+probe_options glue_options(probe_options o = {});
 
 // A sweep as one verdict: it passes when every seed does, and a failure names the seeds, the
 // command that replays the first, and that seed's explanation.
-inline verdict sweep_verdict(const sweep_result& r) {
-    verdict v = r.failures.empty() ? verdict{} : r.failures.front();
-    v.check = r.check;
-    v.passed = r.passed();
-    v.explanation = fmt::format("{} over seeds {}-{}: {}", r.check, r.seeds.front(), r.seeds.back(),
-                                r.summary().substr(r.check.size() + 2));
-    if (!v.passed) {
-        const char* program = doctest::getContextOptions() ? doctest::getContextOptions()->binary_name.c_str() : "";
-        v.explanation += fmt::format("; replay one: {}; seed {}: {}", r.replay(program, verdict_log::get().current_case),
-                                     r.failing.front(), r.failures.front().explanation);
-    }
-    v.measured = r.pass_rate();
-    return v;
-}
+verdict sweep_verdict(const sweep_result& r);
 
 // One generated case, once the check is bound to its pipeline: run once, or with
 // NNP_SEEDS=N over N seeds as one verdict that passes when every seed does. Not a template:
-// compiled once per translation unit, not once per check.
-inline verdict glue_run(function_ref<std::vector<verdict>(const probe_options&)> one, const probe_options& o) {
-    const std::uint64_t n = environment_count("NNP_SEEDS");
-    if (n == 0) return one(o).front();
-    return sweep_verdict(sweep(one, n, o).front());
-}
+// compiled once, not once per check.
+verdict glue_run(function_ref<std::vector<verdict>(const probe_options&)> one, const probe_options& o);
 
 // The checks of the standard suite, in NNP_PROBE_SUITE's order.
 enum class standard_check {
