@@ -3,6 +3,9 @@
 // right node or stage. Also: the digits CNN, the recorders and the HTML report.
 #include "probe_fixtures.hpp"
 
+#include <cstring>
+#include <type_traits>
+
 namespace {
 // A user's own batcher that is fine: every sample in order, as full_batch does.
 struct users_full_batch {
@@ -367,6 +370,38 @@ TEST_CASE("bug: a user layer's backward gives a wrong input gradient: gradient_c
     CHECK_MESSAGE(r.explain().find("checked alone on the inputs it receives, node 3 gain_wrong_dx gives a wrong "
                                    "gradient (dx)") != std::string::npos,
                   r.explain());
+}
+
+TEST_CASE("gradient_check's own run in double gives the verdict a full double target gives, bit for bit") {
+    // gradient_check runs on a target that compiles only the operations it uses; the same check
+    // on the target every other check uses must read the same, failing or passing.
+    const auto iris_dx = pipeline(iris_data{}, iris_with_gain<true>, softmax_cross_entropy, adam{.lr = 1e-2})
+                             .transform(standardised);
+    auto same = [](const auto& p, const auto& data, const probe_options& o) {
+        const verdict own = gradient_check(p, data, o);
+        detail::pipeline_target<double, std::remove_cvref_t<decltype(p)>> full(p, data, o);
+        const verdict whole = detail::gradient_check_on(full, o);
+        CHECK(own.passed == whole.passed);
+        CHECK(own.explanation == whole.explanation);
+        CHECK(own.node == whole.node);
+        CHECK(std::memcmp(&own.measured, &whole.measured, sizeof(double)) == 0);
+        CHECK(own.series == whole.series);
+        CHECK(own.notes == whole.notes);
+        return own.passed;
+    };
+    for (std::uint64_t s = 1; s <= 3; ++s) {
+        CAPTURE(s);
+        const probe_options o{.run_seed = seed{s}};
+        CHECK(same(iris_pipe, iris(), o));
+        CHECK_FALSE(same(iris_dx, iris(), o));
+    }
+    // What it leaves out is never called; called, it says so instead of running.
+    detail::gradient_check_target_of<std::remove_cvref_t<decltype(iris_pipe)>> t(iris_pipe, iris(), {});
+    CHECK_THROWS_AS(t.chance_loss(), nnp::error);
+    t.draw_subset();
+    const auto run = t.start(seed{1});
+    CHECK_THROWS_WITH_AS(run->evaluate(), "nnprobe: internal error: gradient_check's run in double has no evaluate",
+                         nnp::error);
 }
 
 TEST_CASE("bug: a user layer's backward gives a wrong parameter gradient: gradient_check names that layer") {
