@@ -1,45 +1,30 @@
 // The recorders' work (probes/nnprobe/probes/recorder.hpp), for float and double.
 #include <nnprobe/probes/recorder.hpp>
 
-#include "vector_lanes.hpp"
-
-#if defined(__x86_64__) && !defined(__clang__)
-#define NNP_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NNP_WIDE
-#endif
+#include <xsimd/xsimd.hpp>
 
 namespace nnp::detail {
-namespace {
-// Is the sum of p[0..n) finite? Two 64-byte accumulators, whatever the processor's width
-// (one clone per instruction set): the order of the sum changes only whether a sum of finite
-// values overflows, which the exact count then settles.
-template <class T>
-NNP_WIDE bool sum_finite(const T* p, std::size_t n) {
-    constexpr std::size_t L = 64 / sizeof(T);
-    using V = typename lanes_of<T, L>::type;
-    V a{}, b{};
-    std::size_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        V x, y;
-        std::memcpy(&x, p + i, sizeof x);
-        std::memcpy(&y, p + i + L, sizeof y);
-        a += x;
-        b += y;
-    }
-    a += b;
-    T sum = 0;
-    for (std::size_t l = 0; l < L; ++l) sum += a[l];
-    for (; i < n; ++i) sum += p[i];
-    return std::isfinite(sum);
-}
-}  // namespace
 
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m) {
+    using B = xsimd::batch<T>;
+    constexpr std::size_t L = B::size;
     const T* p = m.data();
     const std::size_t n = m.size();
-    if (sum_finite(p, n)) return 0;
+    B a0(T(0)), a1(T(0)), a2(T(0)), a3(T(0));
+    std::size_t i = 0;
+    for (; i + 4 * L <= n; i += 4 * L) {
+        a0 += B::load_unaligned(p + i);
+        a1 += B::load_unaligned(p + i + L);
+        a2 += B::load_unaligned(p + i + 2 * L);
+        a3 += B::load_unaligned(p + i + 3 * L);
+    }
+    T lanes[L];
+    ((a0 + a1) + (a2 + a3)).store_unaligned(lanes);
+    T sum = 0;
+    for (T l : lanes) sum += l;
+    for (; i < n; ++i) sum += p[i];
+    if (std::isfinite(sum)) return 0;
     std::size_t count = 0;
     for (std::size_t j = 0; j < n; ++j) count += !std::isfinite(p[j]);
     return count;
