@@ -1,9 +1,9 @@
 // Adam's update of one tensor (include/nnprobe/optimizer_kernels.hpp), compiled once here at
-// float and double. The plain float update runs on the processor's widest vectors, chosen when
-// the library loads (AVX-512 or AVX, whatever flags the user's program is built with); the
-// measured one and double run in xsimd lanes. Both do the same IEEE operations in the same
-// order as the scalar tail, one rounding each (no fused multiply-add): the same bits at every
-// width.
+// float and double. The float update, measured or not, runs on the processor's widest vectors,
+// chosen when the library loads (AVX-512 or AVX, whatever flags the user's program is built
+// with), the measurements summed in the order of the 4-lane loop; double runs in xsimd lanes.
+// All do the same IEEE operations in the same order as the scalar tail, one rounding each (no
+// fused multiply-add): the same bits at every width.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -93,6 +93,121 @@ bool adam_update_wide(float* w, const float* g, float* m, float* v, std::size_t 
     }
 }
 
+// acc + x's four-lane quarters (halves), one after the other. (Masked AVX-512 forms, here and
+// for the max below: the unmasked ones draw g++ 12's false "may be used uninitialized", as
+// sqrt_all's.)
+__attribute__((target("avx512f"))) inline __m128 quarters(__m128 acc, __m512 x) {
+    acc = _mm_add_ps(acc, _mm512_maskz_extractf32x4_ps(0xF, x, 0));
+    acc = _mm_add_ps(acc, _mm512_maskz_extractf32x4_ps(0xF, x, 1));
+    acc = _mm_add_ps(acc, _mm512_maskz_extractf32x4_ps(0xF, x, 2));
+    return _mm_add_ps(acc, _mm512_maskz_extractf32x4_ps(0xF, x, 3));
+}
+__attribute__((target("avx"))) inline __m128 halves(__m128 acc, __m256 x) {
+    acc = _mm_add_ps(acc, _mm256_castps256_ps128(x));
+    return _mm_add_ps(acc, _mm256_extractf128_ps(x, 1));
+}
+
+// The measured float step on wide vectors: the update as adam_avx512 / adam_avx make it, and
+// the sums of squares in four float lanes, element i in lane i % 4, added in index order: the
+// order of the 4-lane loop below, so the statistics keep its bits at any width (each 16 or 8
+// elements go in as quarters, one after the other). The largest magnitudes are kept in every
+// lane: a max does not depend on the order. `s`: sums [0..2][lane], maxes [3..5][lane], updated;
+// returns how many elements were done (a multiple of the width).
+__attribute__((target("avx512f"))) std::size_t adam_measured_avx512(float* w, const float* g, float* m, float* v,
+                                                                    std::size_t n, bool train, const adam_floats& k,
+                                                                    float (&s)[6][4]) {
+    const __m512 b1 = _mm512_set1_ps(k.b1), b2 = _mm512_set1_ps(k.b2), c1 = _mm512_set1_ps(k.c1),
+                 c2 = _mm512_set1_ps(k.c2), step = _mm512_set1_ps(k.step), eps = _mm512_set1_ps(k.eps),
+                 decay = _mm512_set1_ps(k.decay);
+    __m128 g2 = _mm_loadu_ps(s[0]), w2 = _mm_loadu_ps(s[1]), d2 = _mm_loadu_ps(s[2]);
+    __m512 gm = _mm512_setzero_ps(), wm = _mm512_setzero_ps(), dm = _mm512_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 gi = _mm512_loadu_ps(g + i), wi = _mm512_loadu_ps(w + i);
+        __m512 now = wi;
+        if (train) {
+            const __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(m + i)), _mm512_mul_ps(c1, gi));
+            const __m512 vi =
+                _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(v + i)), _mm512_mul_ps(_mm512_mul_ps(c2, gi), gi));
+            _mm512_storeu_ps(m + i, mi);
+            _mm512_storeu_ps(v + i, vi);
+            const __m512 u = _mm512_div_ps(_mm512_mul_ps(step, mi), _mm512_add_ps(sqrt_all(vi), eps));
+            now = _mm512_sub_ps(wi, _mm512_add_ps(u, _mm512_mul_ps(decay, wi)));
+            _mm512_storeu_ps(w + i, now);
+        }
+        const __m512 d = _mm512_sub_ps(now, wi);
+        g2 = quarters(g2, _mm512_mul_ps(gi, gi));
+        w2 = quarters(w2, _mm512_mul_ps(wi, wi));
+        d2 = quarters(d2, _mm512_mul_ps(d, d));
+        gm = _mm512_maskz_max_ps(0xFFFF, gm, _mm512_abs_ps(gi));
+        wm = _mm512_maskz_max_ps(0xFFFF, wm, _mm512_abs_ps(wi));
+        dm = _mm512_maskz_max_ps(0xFFFF, dm, _mm512_abs_ps(d));
+    }
+    _mm_storeu_ps(s[0], g2);
+    _mm_storeu_ps(s[1], w2);
+    _mm_storeu_ps(s[2], d2);
+    float lanes[3][16];
+    _mm512_storeu_ps(lanes[0], gm);
+    _mm512_storeu_ps(lanes[1], wm);
+    _mm512_storeu_ps(lanes[2], dm);
+    for (std::size_t q = 0; q < 3; ++q)
+        for (float x : lanes[q]) s[3 + q][0] = std::max(s[3 + q][0], x);
+    return i;
+}
+
+__attribute__((target("avx"))) std::size_t adam_measured_avx(float* w, const float* g, float* m, float* v,
+                                                             std::size_t n, bool train, const adam_floats& k,
+                                                             float (&s)[6][4]) {
+    const __m256 b1 = _mm256_set1_ps(k.b1), b2 = _mm256_set1_ps(k.b2), c1 = _mm256_set1_ps(k.c1),
+                 c2 = _mm256_set1_ps(k.c2), step = _mm256_set1_ps(k.step), eps = _mm256_set1_ps(k.eps),
+                 decay = _mm256_set1_ps(k.decay);
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m128 g2 = _mm_loadu_ps(s[0]), w2 = _mm_loadu_ps(s[1]), d2 = _mm_loadu_ps(s[2]);
+    __m256 gm = _mm256_setzero_ps(), wm = _mm256_setzero_ps(), dm = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 gi = _mm256_loadu_ps(g + i), wi = _mm256_loadu_ps(w + i);
+        __m256 now = wi;
+        if (train) {
+            const __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
+            const __m256 vi =
+                _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
+            _mm256_storeu_ps(m + i, mi);
+            _mm256_storeu_ps(v + i, vi);
+            const __m256 u = _mm256_div_ps(_mm256_mul_ps(step, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), eps));
+            now = _mm256_sub_ps(wi, _mm256_add_ps(u, _mm256_mul_ps(decay, wi)));
+            _mm256_storeu_ps(w + i, now);
+        }
+        const __m256 d = _mm256_sub_ps(now, wi);
+        g2 = halves(g2, _mm256_mul_ps(gi, gi));
+        w2 = halves(w2, _mm256_mul_ps(wi, wi));
+        d2 = halves(d2, _mm256_mul_ps(d, d));
+        gm = _mm256_max_ps(gm, _mm256_and_ps(gi, magnitude));
+        wm = _mm256_max_ps(wm, _mm256_and_ps(wi, magnitude));
+        dm = _mm256_max_ps(dm, _mm256_and_ps(d, magnitude));
+    }
+    _mm_storeu_ps(s[0], g2);
+    _mm_storeu_ps(s[1], w2);
+    _mm_storeu_ps(s[2], d2);
+    float lanes[3][8];
+    _mm256_storeu_ps(lanes[0], gm);
+    _mm256_storeu_ps(lanes[1], wm);
+    _mm256_storeu_ps(lanes[2], dm);
+    for (std::size_t q = 0; q < 3; ++q)
+        for (float x : lanes[q]) s[3 + q][0] = std::max(s[3 + q][0], x);
+    return i;
+}
+
+std::size_t adam_measured_wide(float* w, const float* g, float* m, float* v, std::size_t n, bool train, float b1,
+                               float b2, float c1, float c2, float step, float eps, float decay, float (&s)[6][4]) {
+    const adam_floats k{b1, b2, c1, c2, step, eps, decay};
+    switch (widest()) {
+        case width::avx512: return adam_measured_avx512(w, g, m, v, n, train, k, s);
+        case width::avx: return adam_measured_avx(w, g, m, v, n, train, k, s);
+        default: return 0;
+    }
+}
+
 // Adam's update in SIMD lanes (xsimd, at the baseline's width): the same IEEE operations in the
 // same order as the scalar tail, so the bits do not depend on the lane count. With Measure, the
 // tensor_update is accumulated in the same pass, lane-wise. A plain float update takes the
@@ -110,8 +225,14 @@ void adam_lanes(T* w, const T* g, T* m, T* v, std::size_t n, bool train, const a
         if (!train) return;
         if (adam_update_wide(w, g, m, v, n, b1, b2, c1, c2, step, eps, decay)) return;
     }
-    B g2(T(0)), w2(T(0)), d2(T(0)), gm(T(0)), wm(T(0)), dm(T(0));
+    T s[6][L] = {};
     std::size_t i = 0;
+    // A measured float step in four lanes (the baseline's SSE) takes the widest vectors for its
+    // whole part, with the same bits.
+    if constexpr (Measure && std::is_same_v<T, float> && L == 4)
+        i = adam_measured_wide(w, g, m, v, n, train, b1, b2, c1, c2, step, eps, decay, s);
+    B g2 = B::load_unaligned(s[0]), w2 = B::load_unaligned(s[1]), d2 = B::load_unaligned(s[2]),
+      gm = B::load_unaligned(s[3]), wm = B::load_unaligned(s[4]), dm = B::load_unaligned(s[5]);
     for (; i + L <= n; i += L) {
         const B gi = B::load_unaligned(g + i), wi = B::load_unaligned(w + i);
         B now = wi;
@@ -129,7 +250,6 @@ void adam_lanes(T* w, const T* g, T* m, T* v, std::size_t n, bool train, const a
             gm = xsimd::max(gm, xsimd::abs(gi)); wm = xsimd::max(wm, xsimd::abs(wi)); dm = xsimd::max(dm, xsimd::abs(d));
         }
     }
-    T s[6][L] = {};
     if constexpr (Measure) {
         g2.store_unaligned(s[0]); w2.store_unaligned(s[1]); d2.store_unaligned(s[2]);
         gm.store_unaligned(s[3]); wm.store_unaligned(s[4]); dm.store_unaligned(s[5]);

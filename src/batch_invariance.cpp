@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <nnprobe/probes/batch_invariance.hpp>
+#include <nnprobe/probes/recorded_run.hpp>
 
 namespace nnp::detail {
 
@@ -67,10 +68,8 @@ static void batch_agrees(verdict& v, std::size_t n) {
 
 template <class T>
 verdict batch_invariance_on(probe_target<T>& target, const probe_options& o) {
-    target.draw_subset();
-    const auto started = target.start(o.run_seed);
+    const auto started = warmed_run(target, o);
     any_run<T>& run = *started;
-    for (std::size_t k = 0; k < o.invariance_warmup; ++k) run.step(k);  // non-trivial running stats
     const std::size_t n = target.subset_size(), nodes = run.nodes().size();
 
     // Every node's outputs for the whole batch.

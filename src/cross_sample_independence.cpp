@@ -4,6 +4,7 @@
 #include <optional>
 
 #include <nnprobe/probes/cross_sample_independence.hpp>
+#include <nnprobe/probes/recorded_run.hpp>
 
 namespace nnp::detail {
 namespace {
@@ -104,10 +105,8 @@ static void samples_independent(verdict& v, const std::vector<node_info>& info, 
 
 template <class T>
 verdict cross_sample_independence_on(probe_target<T>& target, const probe_options& o) {
-    target.draw_subset();
-    const auto started = target.start(o.run_seed);
+    const auto started = warmed_run(target, o);
     any_run<T>& m = *started;
-    for (std::size_t k = 0; k < o.invariance_warmup; ++k) m.step(k);  // non-trivial running stats
     m.enable_input_gradient(true);
     m.infer();  // the transforms, as the pipeline applies them
     const std::size_t n = m.output(0).shape()[0], cols = m.output(m.nodes().size() - 1).shape()[1];

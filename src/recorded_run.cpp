@@ -35,6 +35,14 @@ recorded_run<T> record_run(any_run<T>& run, std::size_t steps, const std::vector
 }
 
 template <class T>
+std::unique_ptr<any_run<T>> warmed_run(probe_target<T>& target, const probe_options& o) {
+    target.draw_subset();
+    auto run = target.start(o.run_seed);
+    for (std::size_t k = 0; k < o.invariance_warmup; ++k) run->step(k);
+    return run;
+}
+
+template <class T>
 std::vector<std::size_t> zero_inputs_at(const probe_target<T>& t, seed s, std::size_t node, std::size_t step) {
     // The probes' own recorded run, replayed with a snapshot at `step`.
     const auto run = t.start(s);
@@ -55,6 +63,8 @@ std::vector<std::size_t> zero_inputs_at(const probe_target<T>& t, seed s, std::s
 
 template recorded_run<float> record_run(any_run<float>&, std::size_t, const std::vector<std::size_t>&, bool);
 template recorded_run<double> record_run(any_run<double>&, std::size_t, const std::vector<std::size_t>&, bool);
+template std::unique_ptr<any_run<float>> warmed_run(probe_target<float>&, const probe_options&);
+template std::unique_ptr<any_run<double>> warmed_run(probe_target<double>&, const probe_options&);
 template std::vector<std::size_t> zero_inputs_at(const probe_target<float>&, seed, std::size_t, std::size_t);
 template std::vector<std::size_t> zero_inputs_at(const probe_target<double>&, seed, std::size_t, std::size_t);
 

@@ -761,6 +761,66 @@ TEST_CASE("Adam's float step gives the same bits recorded or not") {
     }
 }
 
+// A measured float step runs on the widest vectors too (src/adam.cpp); its statistics must keep
+// the bits of the 4-lane loop that measured it before: sums of squares in four float lanes
+// (element i in lane i % 4, in index order), the lanes added in double, the largest magnitudes,
+// and a non-finite sum standing for its maximum. Checked against that loop written plainly,
+// on sizes with every tail, a frozen tensor, and gradients that overflow or are NaN.
+TEST_CASE("Adam's measured float step: statistics with the bits of the 4-lane loop") {
+    auto reference = [](const std::vector<float>& before, const std::vector<float>& after,
+                        const std::vector<float>& g) {
+        float sums[3][4] = {}, maxes[3] = {};
+        for (std::size_t i = 0; i < g.size(); ++i) {
+            const float d = after[i] - before[i], x[3] = {g[i], before[i], d};
+            for (int q = 0; q < 3; ++q) {
+                sums[q][i % 4] += x[q] * x[q];
+                maxes[q] = std::max(maxes[q], std::abs(x[q]));
+            }
+        }
+        double r[6] = {};
+        for (int q = 0; q < 3; ++q) {
+            for (int lane = 0; lane < 4; ++lane) r[q] += double(sums[q][lane]);
+            r[q + 3] = std::isfinite(r[q]) ? double(maxes[q]) : r[q];
+        }
+        return tensor_update{r[0], r[3], r[1], r[4], r[2], r[5]};
+    };
+    auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+    for (const std::size_t n : {1, 3, 4, 7, 8, 15, 16, 17, 31, 37, 64, 1000, 1003}) {
+        for (const int kind : {0, 1, 2}) {  // finite gradients; one that overflows when squared; a NaN
+            CAPTURE(n);
+            CAPTURE(kind);
+            std::vector<float> w(n), g(n), frozen(n);
+            rng r(seed{29 + n});
+            for (auto& x : w) x = static_cast<float>(r.normal());
+            for (auto& x : frozen) x = static_cast<float>(r.normal());
+            std::vector<param_ref<float>> params{{1, "weight", w.data(), g.data(), n, true, 1.0},
+                                                 {1, "bias", frozen.data(), g.data(), n, false, 1.0}};
+            optimizer_state<adam, float> a(adam{.lr = 1e-2, .weight_decay = 1e-3});
+            std::vector<tensor_update> stats;
+            for (int t = 0; t < 3; ++t) {
+                for (auto& x : g) x = static_cast<float>(r.normal() * std::pow(10.0, r.uniform() * 4 - 3));
+                if (kind == 1) g[n / 2] = 3e20f;
+                if (kind == 2) g[n - 1] = std::numeric_limits<float>::quiet_NaN();
+                const std::vector<float> w0 = w, f0 = frozen;
+                a.step(params, &stats);
+                REQUIRE(stats.size() == 2);
+                for (std::size_t p = 0; p < 2; ++p) {
+                    const tensor_update want = p == 0 ? reference(w0, w, g) : reference(f0, frozen, g);
+                    const tensor_update& got = stats[p];
+                    CAPTURE(p);
+                    CHECK(same(got.grad_sq, want.grad_sq));
+                    CHECK(same(got.grad_max, want.grad_max));
+                    CHECK(same(got.weight_sq, want.weight_sq));
+                    CHECK(same(got.weight_max, want.weight_max));
+                    CHECK(same(got.delta_sq, want.delta_sq));
+                    CHECK(same(got.delta_max, want.delta_max));
+                }
+                CHECK(frozen == f0);
+            }
+        }
+    }
+}
+
 // The same model and data at float and double stay together for 100 Adam steps.
 TEST_CASE("float and double Adam runs of the digits MLP stay together") {
     auto data = load_csv<features<64>, classes<10>>(NNP_SOURCE_DIR "/examples/data/digits.csv");

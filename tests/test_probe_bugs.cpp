@@ -743,6 +743,28 @@ TEST_CASE("the recorders count non-finite values per node and name the first ste
     m = detail::zero_matrix<float>(7, 9);
     m(0, 0) = m(0, 1) = 3e38f;  // the sum overflows, the values are finite
     CHECK(detail::count_nonfinite(m) == 0);
+    // Against a plain count, at float and double: every size through two vector blocks and the
+    // tail, a NaN, an infinity or an overflowing pair at each place in turn.
+    auto sweep = [](auto zero) {
+        using T = decltype(zero);
+        for (std::size_t n = 1; n <= 70; ++n)
+            for (std::size_t at = 0; at < n; ++at)
+                for (int kind = 0; kind < 3; ++kind) {
+                    matrix<T> x = detail::zero_matrix<T>(1, n);
+                    for (std::size_t j = 0; j < n; ++j) x(0, j) = T(j % 7) - T(3);
+                    if (kind == 0) x(0, at) = std::numeric_limits<T>::quiet_NaN();
+                    if (kind == 1) x(0, at) = -std::numeric_limits<T>::infinity();
+                    if (kind == 2) x(0, at) = x(0, n - 1 - at) = std::numeric_limits<T>::max();
+                    std::size_t plain = 0;
+                    for (T e : x) plain += !std::isfinite(e);
+                    CAPTURE(n);
+                    CAPTURE(at);
+                    CAPTURE(kind);
+                    REQUIRE(detail::count_nonfinite(x) == plain);
+                }
+    };
+    sweep(0.f);
+    sweep(0.0);
 
     struct poison_first_sample {  // a transform that writes a NaN into sample 0
         void operator()(matrix<float>& x) const { x(0, 0) = NAN; }
