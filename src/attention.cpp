@@ -160,13 +160,116 @@ NNP_INLINE typename lanes<T>::mask may_see(std::size_t first, std::size_t j) {
     return lane >= static_cast<typename lanes<T>::int_type>(j);
 }
 
+// One head and vector of queries: scores key by key, the running maximum and sum of
+// exponentials, the weights (into a, key by key), and the weighted values (into o, dh vectors of
+// queries). DH: the head width when known here (the queries and sums stay in registers), 0 for
+// any (d.width / d.heads).
+template <class T, std::size_t DH>
+NNP_INLINE void forward_head(const attention_dims& d, const T* __restrict q, const T* k, const T* v, std::size_t ld,
+                             std::size_t real, std::size_t first, T scale, T* __restrict s, T* __restrict a,
+                             T* __restrict o) {
+    using V = typename lanes<T>::type;
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t dh = DH ? DH : d.width / d.heads, len = d.len, P = d.padded_len();
+    const V zero = {}, minus_inf = zero - std::numeric_limits<T>::infinity();
+    V qv[DH ? DH : 1];
+    if constexpr (DH > 0)
+        for (std::size_t e = 0; e < DH; ++e) qv[e] = load<V>(q + e * L);
+    V top = minus_inf;
+    for (std::size_t j = 0; j < real; ++j) {
+        const T* kj = k + j * ld;
+        V acc = zero;
+        if constexpr (DH > 0)
+            for (std::size_t e = 0; e < DH; ++e) acc += kj[e] * qv[e];
+        else
+            for (std::size_t e = 0; e < dh; ++e) acc += kj[e] * load<V>(q + e * L);
+        acc *= scale;
+        if (d.causal) acc = select(may_see<T>(first, j), acc, minus_inf);
+        store(s + j * L, acc);
+        top = select(top < acc, acc, top);
+    }
+    V sum = zero;
+    for (std::size_t j = 0; j < real; ++j) {
+        V e = softmax_exp_lanes<T>(load<V>(s + j * L) - top);
+        if (d.causal) e = select(may_see<T>(first, j), e, zero);
+        store(s + j * L, e);
+        sum += e;
+    }
+    if constexpr (DH > 0) {
+        V ov[DH];
+        for (std::size_t e = 0; e < DH; ++e) ov[e] = zero;
+        for (std::size_t j = 0; j < real; ++j) {
+            const V w = load<V>(s + j * L) / sum;
+            store(a + j * P + first, w);
+            const T* vj = v + j * ld;
+            for (std::size_t e = 0; e < DH; ++e) ov[e] = ov[e] + w * vj[e];
+        }
+        for (std::size_t e = 0; e < DH; ++e) store(o + e * L, ov[e]);
+    } else {
+        std::fill(o, o + dh * L, T(0));
+        for (std::size_t j = 0; j < real; ++j) {
+            const V w = load<V>(s + j * L) / sum;
+            store(a + j * P + first, w);
+            const T* vj = v + j * ld;
+            for (std::size_t e = 0; e < dh; ++e) store(o + e * L, load<V>(o + e * L) + w * vj[e]);
+        }
+    }
+    for (std::size_t j = real; j < len; ++j) store(a + j * P + first, zero);
+}
+
+// One head and vector of queries, backward: the gradient of the weights' logits (into ds, key
+// by key) and of the queries (into dq, dh vectors), from g (the outputs' gradients, dh vectors).
+template <class T, std::size_t DH>
+NNP_INLINE void backward_head(const attention_dims& d, const T* __restrict g, const T* k, const T* v, std::size_t ld,
+                              const T* a, std::size_t real, std::size_t first, T scale, T* __restrict da,
+                              T* __restrict ds, T* __restrict dq) {
+    using V = typename lanes<T>::type;
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t dh = DH ? DH : d.width / d.heads, P = d.padded_len();
+    const V zero = {};
+    V gv[DH ? DH : 1];
+    if constexpr (DH > 0)
+        for (std::size_t e = 0; e < DH; ++e) gv[e] = load<V>(g + e * L);
+    V dot = zero;  // sum_j a_ij da_ij
+    for (std::size_t j = 0; j < real; ++j) {
+        const T* vj = v + j * ld;
+        V acc = zero;  // d loss / d a_ij
+        if constexpr (DH > 0)
+            for (std::size_t e = 0; e < DH; ++e) acc += vj[e] * gv[e];
+        else
+            for (std::size_t e = 0; e < dh; ++e) acc += vj[e] * load<V>(g + e * L);
+        store(da + j * L, acc);
+        dot += load<V>(a + j * P + first) * acc;
+    }
+    if constexpr (DH > 0) {
+        V dqv[DH];
+        for (std::size_t e = 0; e < DH; ++e) dqv[e] = zero;
+        for (std::size_t j = 0; j < real; ++j) {
+            V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
+            if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
+            store(ds + j * P + first, dsj);
+            const T* kj = k + j * ld;
+            for (std::size_t e = 0; e < DH; ++e) dqv[e] = dqv[e] + dsj * kj[e];
+        }
+        for (std::size_t e = 0; e < DH; ++e) store(dq + e * L, dqv[e]);
+    } else {
+        std::fill(dq, dq + dh * L, T(0));
+        for (std::size_t j = 0; j < real; ++j) {
+            V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
+            if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
+            store(ds + j * P + first, dsj);
+            const T* kj = k + j * ld;
+            for (std::size_t e = 0; e < dh; ++e) store(dq + e * L, load<V>(dq + e * L) + dsj * kj[e]);
+        }
+    }
+}
+
 // Per sample, head and vector of queries: scores key by key, the running maximum and sum of
 // exponentials, the weights, and the weighted values.
 template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel(const attention_dims& d,
                                                                                    const T* qkv, T* att,
                                                                                    T* heads) {
-    using V = typename lanes<T>::type;
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
     // Scratch as scalars: a vector type's alignment is lost as a template argument. The queries
@@ -177,7 +280,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel
     s_.resize(len * L);
     T *const qs = q_.data(), *const os = o_.data(), *const s = s_.data();  // no thread-local lookups in the loops
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
-    const V zero = {}, minus_inf = zero - std::numeric_limits<T>::infinity();
     for (std::size_t b = 0; b < d.rows; ++b) {
         const std::size_t real = d.lengths[b];
         const T* base = qkv + b * len * ld;
@@ -185,33 +287,12 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel
             gather_rows(base, ld, D, first, len, qs);
             for (std::size_t h = 0; h < H; ++h) {
                 T* a = att + d.weight_at(b, h, 0, 0);
-                const T* q = qs + h * dh * L;
-                T* o = os + h * dh * L;
-                V top = minus_inf;
-                for (std::size_t j = 0; j < real; ++j) {
-                    const T* k = base + j * ld + D + h * dh;
-                    V acc = zero;
-                    for (std::size_t e = 0; e < dh; ++e) acc += k[e] * load<V>(q + e * L);
-                    acc *= scale;
-                    if (d.causal) acc = select(may_see<T>(first, j), acc, minus_inf);
-                    store(s + j * L, acc);
-                    top = select(top < acc, acc, top);
-                }
-                V sum = zero;
-                for (std::size_t j = 0; j < real; ++j) {
-                    V e = softmax_exp_lanes<T>(load<V>(s + j * L) - top);
-                    if (d.causal) e = select(may_see<T>(first, j), e, zero);
-                    store(s + j * L, e);
-                    sum += e;
-                }
-                std::fill(o, o + dh * L, T(0));
-                for (std::size_t j = 0; j < real; ++j) {
-                    const V w = load<V>(s + j * L) / sum;
-                    store(a + j * P + first, w);
-                    const T* v = base + j * ld + 2 * D + h * dh;
-                    for (std::size_t e = 0; e < dh; ++e) store(o + e * L, load<V>(o + e * L) + w * v[e]);
-                }
-                for (std::size_t j = real; j < len; ++j) store(a + j * P + first, zero);
+                const T* k = base + D + h * dh;
+                const T* v = base + 2 * D + h * dh;
+                if (dh == 8)
+                    forward_head<T, 8>(d, qs + h * dh * L, k, v, ld, real, first, scale, s, a, os + h * dh * L);
+                else
+                    forward_head<T, 0>(d, qs + h * dh * L, k, v, ld, real, first, scale, s, a, os + h * dh * L);
             }
             scatter_rows<T, false>(os, D, first, len, heads + b * len * D, D);
         }
@@ -225,7 +306,6 @@ template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kernel(const attention_dims& d,
                                                                                     const T* qkv, const T* att,
                                                                                     const T* dheads, T* dqkv) {
-    using V = typename lanes<T>::type;
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
     // Every head's output gradients and query gradients at once (D vectors of L queries), and
@@ -237,7 +317,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kerne
     da_.resize(len * L);
     T *const gs = g_.data(), *const dqs = dq_.data(), *const dss = ds_.data(), *const da = da_.data();
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
-    const V zero = {};
     for (std::size_t b = 0; b < d.rows; ++b) {
         const std::size_t real = d.lengths[b];
         const T* base = qkv + b * len * ld;
@@ -247,26 +326,13 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kerne
             gather_rows(dbase_o, D, D, first, len, gs);
             for (std::size_t h = 0; h < H; ++h) {
                 const T* a = att + d.weight_at(b, h, 0, 0);
-                const T* g = gs + h * dh * L;
-                T* dq = dqs + h * dh * L;
+                const T* k = base + D + h * dh;
+                const T* v = base + 2 * D + h * dh;
                 T* ds = dss + h * len * P;
-                V dot = zero;  // sum_j a_ij da_ij
-                for (std::size_t j = 0; j < real; ++j) {
-                    const T* v = base + j * ld + 2 * D + h * dh;
-                    V acc = zero;  // d loss / d a_ij
-                    for (std::size_t e = 0; e < dh; ++e) acc += v[e] * load<V>(g + e * L);
-                    store(da + j * L, acc);
-                    dot += load<V>(a + j * P + first) * acc;
-                }
-                std::fill(dq, dq + dh * L, T(0));
-                for (std::size_t j = 0; j < real; ++j) {
-                    V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
-                    if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
-                    store(ds + j * P + first, dsj);
-                    const T* k = base + j * ld + D + h * dh;
-                    for (std::size_t e = 0; e < dh; ++e)
-                        store(dq + e * L, load<V>(dq + e * L) + dsj * k[e]);
-                }
+                if (dh == 8)
+                    backward_head<T, 8>(d, gs + h * dh * L, k, v, ld, a, real, first, scale, da, ds, dqs + h * dh * L);
+                else
+                    backward_head<T, 0>(d, gs + h * dh * L, k, v, ld, a, real, first, scale, da, ds, dqs + h * dh * L);
             }
             scatter_rows<T, true>(dqs, D, first, len, dbase, ld);
         }
