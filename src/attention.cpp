@@ -122,28 +122,33 @@ NNP_INLINE void add_key_gradients4(T* __restrict dv, T* __restrict dk, std::size
         add_key_gradients(dv + k * ldd, dk + k * ldd, a + k * P, ds + k * P, g, ldg, q, ldq, first, last, e, n);
 }
 
-// Columns [col, col + dh) of positions [first, first + count) (of `len`), transposed: dh
-// vectors of L queries, zero past `len`.
+// Columns [0, width) of positions [first, first + count) (of `len`), transposed: `width`
+// vectors of L queries, zero past `len`. Row by row, so that the reads run along memory (a
+// head's columns alone are a few floats from each of many rows, and the loads waited on them).
 template <class T>
-void gather_columns(const T* base, std::size_t ld, std::size_t col, std::size_t dh, std::size_t first,
-                    std::size_t len, T* out) {
-    constexpr std::size_t L = lanes<T>::count;
-    const std::size_t count = std::min(L, len - first);
-    for (std::size_t e = 0; e < dh; ++e) {
-        T* row = out + e * L;
-        for (std::size_t l = 0; l < count; ++l) row[l] = base[(first + l) * ld + col + e];
-        std::fill(row + count, row + L, T(0));
-    }
-}
-// The reverse for positions below `len`: base[(first + l) * ld + col + e] += in[e * L + l].
-template <class T>
-void add_columns(const T* in, std::size_t dh, std::size_t first, std::size_t len, T* base, std::size_t ld,
-                 std::size_t col) {
+NNP_INLINE void gather_rows(const T* base, std::size_t ld, std::size_t width, std::size_t first, std::size_t len,
+                            T* __restrict out) {
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t count = std::min(L, len - first);
     for (std::size_t l = 0; l < count; ++l) {
-        T* out = base + (first + l) * ld + col;
-        for (std::size_t e = 0; e < dh; ++e) out[e] += in[e * L + l];
+        const T* row = base + (first + l) * ld;
+        for (std::size_t c = 0; c < width; ++c) out[c * L + l] = row[c];
+    }
+    if (count < L)
+        for (std::size_t c = 0; c < width; ++c) std::fill(out + c * L + count, out + c * L + L, T(0));
+}
+// The reverse for positions below `len`: base[(first + l) * ld + c] (+)= in[c * L + l], row by row.
+template <class T, bool Add>
+NNP_INLINE void scatter_rows(const T* __restrict in, std::size_t width, std::size_t first, std::size_t len, T* base,
+                             std::size_t ld) {
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t count = std::min(L, len - first);
+    for (std::size_t l = 0; l < count; ++l) {
+        T* row = base + (first + l) * ld;
+        for (std::size_t c = 0; c < width; ++c) {
+            if constexpr (Add) row[c] += in[c * L + l];
+            else row[c] = in[c * L + l];
+        }
     }
 }
 
@@ -155,60 +160,141 @@ NNP_INLINE typename lanes<T>::mask may_see(std::size_t first, std::size_t j) {
     return lane >= static_cast<typename lanes<T>::int_type>(j);
 }
 
+// One head and vector of queries: scores key by key, the running maximum and sum of
+// exponentials, the weights (into a, key by key), and the weighted values (into o, dh vectors of
+// queries). DH: the head width when known here (the queries and sums stay in registers), 0 for
+// any (d.width / d.heads).
+template <class T, std::size_t DH>
+NNP_INLINE void forward_head(const attention_dims& d, const T* __restrict q, const T* k, const T* v, std::size_t ld,
+                             std::size_t real, std::size_t first, T scale, T* __restrict s, T* __restrict a,
+                             T* __restrict o) {
+    using V = typename lanes<T>::type;
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t dh = DH ? DH : d.width / d.heads, len = d.len, P = d.padded_len();
+    const V zero = {}, minus_inf = zero - std::numeric_limits<T>::infinity();
+    V qv[DH ? DH : 1];
+    if constexpr (DH > 0)
+        for (std::size_t e = 0; e < DH; ++e) qv[e] = load<V>(q + e * L);
+    V top = minus_inf;
+    for (std::size_t j = 0; j < real; ++j) {
+        const T* kj = k + j * ld;
+        V acc = zero;
+        if constexpr (DH > 0)
+            for (std::size_t e = 0; e < DH; ++e) acc += kj[e] * qv[e];
+        else
+            for (std::size_t e = 0; e < dh; ++e) acc += kj[e] * load<V>(q + e * L);
+        acc *= scale;
+        if (d.causal) acc = select(may_see<T>(first, j), acc, minus_inf);
+        store(s + j * L, acc);
+        top = select(top < acc, acc, top);
+    }
+    V sum = zero;
+    for (std::size_t j = 0; j < real; ++j) {
+        V e = softmax_exp_lanes<T>(load<V>(s + j * L) - top);
+        if (d.causal) e = select(may_see<T>(first, j), e, zero);
+        store(s + j * L, e);
+        sum += e;
+    }
+    if constexpr (DH > 0) {
+        V ov[DH];
+        for (std::size_t e = 0; e < DH; ++e) ov[e] = zero;
+        for (std::size_t j = 0; j < real; ++j) {
+            const V w = load<V>(s + j * L) / sum;
+            store(a + j * P + first, w);
+            const T* vj = v + j * ld;
+            for (std::size_t e = 0; e < DH; ++e) ov[e] = ov[e] + w * vj[e];
+        }
+        for (std::size_t e = 0; e < DH; ++e) store(o + e * L, ov[e]);
+    } else {
+        std::fill(o, o + dh * L, T(0));
+        for (std::size_t j = 0; j < real; ++j) {
+            const V w = load<V>(s + j * L) / sum;
+            store(a + j * P + first, w);
+            const T* vj = v + j * ld;
+            for (std::size_t e = 0; e < dh; ++e) store(o + e * L, load<V>(o + e * L) + w * vj[e]);
+        }
+    }
+    for (std::size_t j = real; j < len; ++j) store(a + j * P + first, zero);
+}
+
+// One head and vector of queries, backward: the gradient of the weights' logits (into ds, key
+// by key) and of the queries (into dq, dh vectors), from g (the outputs' gradients, dh vectors).
+template <class T, std::size_t DH>
+NNP_INLINE void backward_head(const attention_dims& d, const T* __restrict g, const T* k, const T* v, std::size_t ld,
+                              const T* a, std::size_t real, std::size_t first, T scale, T* __restrict da,
+                              T* __restrict ds, T* __restrict dq) {
+    using V = typename lanes<T>::type;
+    constexpr std::size_t L = lanes<T>::count;
+    const std::size_t dh = DH ? DH : d.width / d.heads, P = d.padded_len();
+    const V zero = {};
+    V gv[DH ? DH : 1];
+    if constexpr (DH > 0)
+        for (std::size_t e = 0; e < DH; ++e) gv[e] = load<V>(g + e * L);
+    V dot = zero;  // sum_j a_ij da_ij
+    for (std::size_t j = 0; j < real; ++j) {
+        const T* vj = v + j * ld;
+        V acc = zero;  // d loss / d a_ij
+        if constexpr (DH > 0)
+            for (std::size_t e = 0; e < DH; ++e) acc += vj[e] * gv[e];
+        else
+            for (std::size_t e = 0; e < dh; ++e) acc += vj[e] * load<V>(g + e * L);
+        store(da + j * L, acc);
+        dot += load<V>(a + j * P + first) * acc;
+    }
+    if constexpr (DH > 0) {
+        V dqv[DH];
+        for (std::size_t e = 0; e < DH; ++e) dqv[e] = zero;
+        for (std::size_t j = 0; j < real; ++j) {
+            V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
+            if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
+            store(ds + j * P + first, dsj);
+            const T* kj = k + j * ld;
+            for (std::size_t e = 0; e < DH; ++e) dqv[e] = dqv[e] + dsj * kj[e];
+        }
+        for (std::size_t e = 0; e < DH; ++e) store(dq + e * L, dqv[e]);
+    } else {
+        std::fill(dq, dq + dh * L, T(0));
+        for (std::size_t j = 0; j < real; ++j) {
+            V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
+            if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
+            store(ds + j * P + first, dsj);
+            const T* kj = k + j * ld;
+            for (std::size_t e = 0; e < dh; ++e) store(dq + e * L, load<V>(dq + e * L) + dsj * kj[e]);
+        }
+    }
+}
+
 // Per sample, head and vector of queries: scores key by key, the running maximum and sum of
 // exponentials, the weights, and the weighted values.
 template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel(const attention_dims& d,
                                                                                    const T* qkv, T* att,
                                                                                    T* heads) {
-    using V = typename lanes<T>::type;
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
-    // Scratch as scalars: a vector type's alignment is lost as a template argument.
+    // Scratch as scalars: a vector type's alignment is lost as a template argument. The queries
+    // and outputs of every head at once: q and o are D vectors of L queries.
     thread_local std::vector<T> q_, o_, s_;
-    q_.resize(dh * L);
-    o_.resize(dh * L);
+    q_.resize(D * L);
+    o_.resize(D * L);
     s_.resize(len * L);
-    T *const q = q_.data(), *const o = o_.data(), *const s = s_.data();  // no thread-local lookups in the loops
+    T *const qs = q_.data(), *const os = o_.data(), *const s = s_.data();  // no thread-local lookups in the loops
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
-    const V zero = {}, minus_inf = zero - std::numeric_limits<T>::infinity();
     for (std::size_t b = 0; b < d.rows; ++b) {
         const std::size_t real = d.lengths[b];
         const T* base = qkv + b * len * ld;
-        for (std::size_t h = 0; h < H; ++h) {
-            T* a = att + d.weight_at(b, h, 0, 0);
-            for (std::size_t first = 0; first < len; first += L) {
-                gather_columns(base, ld, h * dh, dh, first, len, q);
-                V top = minus_inf;
-                for (std::size_t j = 0; j < real; ++j) {
-                    const T* k = base + j * ld + D + h * dh;
-                    V acc = zero;
-                    for (std::size_t e = 0; e < dh; ++e) acc += k[e] * load<V>(q + e * L);
-                    acc *= scale;
-                    if (d.causal) acc = select(may_see<T>(first, j), acc, minus_inf);
-                    store(s + j * L, acc);
-                    top = select(top < acc, acc, top);
-                }
-                V sum = zero;
-                for (std::size_t j = 0; j < real; ++j) {
-                    V e = softmax_exp_lanes<T>(load<V>(s + j * L) - top);
-                    if (d.causal) e = select(may_see<T>(first, j), e, zero);
-                    store(s + j * L, e);
-                    sum += e;
-                }
-                std::fill(o, o + dh * L, T(0));
-                for (std::size_t j = 0; j < real; ++j) {
-                    const V w = load<V>(s + j * L) / sum;
-                    store(a + j * P + first, w);
-                    const T* v = base + j * ld + 2 * D + h * dh;
-                    for (std::size_t e = 0; e < dh; ++e) store(o + e * L, load<V>(o + e * L) + w * v[e]);
-                }
-                for (std::size_t j = real; j < len; ++j) store(a + j * P + first, zero);
-                T* out = heads + b * len * D;
-                const std::size_t count = std::min(L, len - first);
-                for (std::size_t l = 0; l < count; ++l)
-                    for (std::size_t e = 0; e < dh; ++e) out[(first + l) * D + h * dh + e] = o[e * L + l];
+        for (std::size_t first = 0; first < len; first += L) {
+            gather_rows(base, ld, D, first, len, qs);
+            for (std::size_t h = 0; h < H; ++h) {
+                T* a = att + d.weight_at(b, h, 0, 0);
+                const T* k = base + D + h * dh;
+                const T* v = base + 2 * D + h * dh;
+                if (dh == 8)
+                    forward_head<T, 8>(d, qs + h * dh * L, k, v, ld, real, first, scale, s, a, os + h * dh * L);
+                else
+                    forward_head<T, 0>(d, qs + h * dh * L, k, v, ld, real, first, scale, s, a, os + h * dh * L);
             }
+            scatter_rows<T, false>(os, D, first, len, heads + b * len * D, D);
         }
     }
 }
@@ -220,45 +306,39 @@ template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void backward_kernel(const attention_dims& d,
                                                                                     const T* qkv, const T* att,
                                                                                     const T* dheads, T* dqkv) {
-    using V = typename lanes<T>::type;
     constexpr std::size_t L = lanes<T>::count;
     const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
+    // Every head's output gradients and query gradients at once (D vectors of L queries), and
+    // every head's ds, kept for the keys' pass.
     thread_local std::vector<T> g_, dq_, ds_, da_;  // scalars: see forward_kernel
-    g_.resize(dh * L);
-    dq_.resize(dh * L);
-    ds_.resize(len * P);
+    g_.resize(D * L);
+    dq_.resize(D * L);
+    ds_.resize(H * len * P);
     da_.resize(len * L);
-    T *const g = g_.data(), *const dq = dq_.data(), *const ds = ds_.data(), *const da = da_.data();
+    T *const gs = g_.data(), *const dqs = dq_.data(), *const dss = ds_.data(), *const da = da_.data();
     const T scale = T(1) / std::sqrt(static_cast<T>(dh));
-    const V zero = {};
     for (std::size_t b = 0; b < d.rows; ++b) {
         const std::size_t real = d.lengths[b];
         const T* base = qkv + b * len * ld;
         const T* dbase_o = dheads + b * len * D;
         T* dbase = dqkv + b * len * ld;
+        for (std::size_t first = 0; first < len; first += L) {
+            gather_rows(dbase_o, D, D, first, len, gs);
+            for (std::size_t h = 0; h < H; ++h) {
+                const T* a = att + d.weight_at(b, h, 0, 0);
+                const T* k = base + D + h * dh;
+                const T* v = base + 2 * D + h * dh;
+                T* ds = dss + h * len * P;
+                if (dh == 8)
+                    backward_head<T, 8>(d, gs + h * dh * L, k, v, ld, a, real, first, scale, da, ds, dqs + h * dh * L);
+                else
+                    backward_head<T, 0>(d, gs + h * dh * L, k, v, ld, a, real, first, scale, da, ds, dqs + h * dh * L);
+            }
+            scatter_rows<T, true>(dqs, D, first, len, dbase, ld);
+        }
         for (std::size_t h = 0; h < H; ++h) {
             const T* a = att + d.weight_at(b, h, 0, 0);
-            for (std::size_t first = 0; first < len; first += L) {
-                gather_columns(dbase_o, D, h * dh, dh, first, len, g);
-                V dot = zero;  // sum_j a_ij da_ij
-                for (std::size_t j = 0; j < real; ++j) {
-                    const T* v = base + j * ld + 2 * D + h * dh;
-                    V acc = zero;  // d loss / d a_ij
-                    for (std::size_t e = 0; e < dh; ++e) acc += v[e] * load<V>(g + e * L);
-                    store(da + j * L, acc);
-                    dot += load<V>(a + j * P + first) * acc;
-                }
-                std::fill(dq, dq + dh * L, T(0));
-                for (std::size_t j = 0; j < real; ++j) {
-                    V dsj = load<V>(a + j * P + first) * (load<V>(da + j * L) - dot) * scale;
-                    if (d.causal) dsj = select(may_see<T>(first, j), dsj, zero);
-                    store(ds + j * P + first, dsj);
-                    const T* k = base + j * ld + D + h * dh;
-                    for (std::size_t e = 0; e < dh; ++e)
-                        store(dq + e * L, load<V>(dq + e * L) + dsj * k[e]);
-                }
-                add_columns(dq, dh, first, len, dbase, ld, h * dh);
-            }
+            const T* ds = dss + h * len * P;
             // Key j is seen by the queries i with j < keys(i): all of them, or i >= j when causal.
             // Keys go four at a time from the first key's first query: when causal, the others'
             // earlier queries have weight and ds exactly 0 and add exact zeros.

@@ -15,6 +15,7 @@
 #include <nnprobe/init.hpp>
 #include <nnprobe/layers/activations.hpp>
 #include <nnprobe/layers/dense.hpp>
+#include <nnprobe/layers/normalisation.hpp>
 #include <nnprobe/layers/softmax.hpp>
 #include <nnprobe/loss.hpp>
 
@@ -200,6 +201,103 @@ NNP_WIDE void softmax_cross_entropy_lanes(const float* logits, const int* y, std
     }
 }
 
+
+// ---- layer norm ------------------------------------------------------------------------------
+// Each row's mean and variance add its features in order; L rows at a time, transposed into
+// `cols` (n vectors of L rows), so that a lane is a row and the sums are whole-vector adds with
+// a row's bits. The lanes past the last row add zeros and are dropped.
+template <class T, std::size_t L>
+inline __attribute__((always_inline)) void rows_to_lanes(const T* __restrict x, std::size_t count, std::size_t n,
+                                                         T* __restrict cols) {
+    for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t j = 0; j < n; ++j) cols[j * L + k] = x[k * n + j];
+    for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t k = count; k < L; ++k) cols[j * L + k] = T(0);
+}
+
+template <class T>
+NNP_WIDE void layer_norm_forward_loop(std::size_t rows, std::size_t n, T eps, const T* __restrict x,
+                                      const T* __restrict gain, const T* __restrict bias, T* __restrict xhat,
+                                      T* __restrict inv_std, T* __restrict y) {
+    constexpr std::size_t L = 64 / sizeof(T);
+    using V = lanes<T, L>;
+    thread_local std::vector<T> cols_;
+    if (cols_.size() < n * L) cols_.resize(n * L);
+    T* const cols = cols_.data();
+    const T d = static_cast<T>(n);
+    for (std::size_t r0 = 0; r0 < rows; r0 += L) {
+        const std::size_t count = std::min(L, rows - r0);
+        rows_to_lanes<T, L>(x + r0 * n, count, n, cols);
+        V mean = {}, var = {};
+        for (std::size_t j = 0; j < n; ++j) {
+            V v;
+            std::memcpy(&v, cols + j * L, sizeof v);
+            mean += v;
+        }
+        mean /= d;
+        for (std::size_t j = 0; j < n; ++j) {
+            V v;
+            std::memcpy(&v, cols + j * L, sizeof v);
+            const V c = v - mean;
+            var += c * c;
+        }
+        for (std::size_t k = 0; k < count; ++k) {
+            const std::size_t r = r0 + k;
+            const T m = mean[k], is = inv_std[r] = T(1) / std::sqrt(var[k] / d + eps);
+            const T* xr = x + r * n;
+            T *hr = xhat + r * n, *yr = y + r * n;
+            for (std::size_t j = 0; j < n; ++j) {
+                const T h = hr[j] = (xr[j] - m) * is;
+                yr[j] = gain[j] * h + bias[j];
+            }
+        }
+    }
+}
+
+template <class T>
+NNP_WIDE void layer_norm_backward_loop(std::size_t rows, std::size_t n, const T* __restrict dy,
+                                       const T* __restrict xhat, const T* __restrict gain,
+                                       const T* __restrict inv_std, T* __restrict dgain, T* __restrict dbias,
+                                       T* __restrict dx) {
+    // The gain's and bias's gradients: per feature, the rows in order.
+    std::fill(dgain, dgain + n, T(0));
+    std::fill(dbias, dbias + n, T(0));
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T *dr = dy + r * n, *hr = xhat + r * n;
+        for (std::size_t j = 0; j < n; ++j) {
+            dgain[j] += dr[j] * hr[j];
+            dbias[j] += dr[j];
+        }
+    }
+    if (!dx) return;
+    constexpr std::size_t L = 64 / sizeof(T);
+    using V = lanes<T, L>;
+    thread_local std::vector<T> cols_;
+    if (cols_.size() < 2 * n * L) cols_.resize(2 * n * L);
+    T *const dcols = cols_.data(), *const hcols = dcols + n * L;
+    const T d = static_cast<T>(n);
+    for (std::size_t r0 = 0; r0 < rows; r0 += L) {
+        const std::size_t count = std::min(L, rows - r0);
+        rows_to_lanes<T, L>(dy + r0 * n, count, n, dcols);
+        rows_to_lanes<T, L>(xhat + r0 * n, count, n, hcols);
+        V s1 = {}, s2 = {};  // sums of dxhat and dxhat * xhat over the features
+        for (std::size_t j = 0; j < n; ++j) {
+            V dv, hv;
+            std::memcpy(&dv, dcols + j * L, sizeof dv);
+            std::memcpy(&hv, hcols + j * L, sizeof hv);
+            const V g = dv * gain[j];
+            s1 += g;
+            s2 += g * hv;
+        }
+        for (std::size_t k = 0; k < count; ++k) {
+            const std::size_t r = r0 + k;
+            const T c = inv_std[r] / d, a = s1[k], b = s2[k];
+            const T *dr = dy + r * n, *hr = xhat + r * n;
+            T* out = dx + r * n;
+            for (std::size_t j = 0; j < n; ++j) out[j] = c * (d * dr[j] * gain[j] - a - hr[j] * b);
+        }
+    }
+}
 }  // namespace
 
 // ---- dense -----------------------------------------------------------------------------------
@@ -222,6 +320,26 @@ template void dense_backward(std::size_t, std::size_t, std::size_t, const float*
                              float*, float*);
 template void dense_backward(std::size_t, std::size_t, std::size_t, const double*, const double*, const double*,
                              double*, double*, double*);
+
+// ---- layer norm ------------------------------------------------------------------------------
+template <class T>
+void layer_norm_forward(std::size_t rows, std::size_t n, T eps, const T* x, const T* gain, const T* bias, T* xhat,
+                        T* inv_std, T* y) {
+    layer_norm_forward_loop(rows, n, eps, x, gain, bias, xhat, inv_std, y);
+}
+template <class T>
+void layer_norm_backward(std::size_t rows, std::size_t n, const T* dy, const T* xhat, const T* gain,
+                         const T* inv_std, T* dgain, T* dbias, T* dx) {
+    layer_norm_backward_loop(rows, n, dy, xhat, gain, inv_std, dgain, dbias, dx);
+}
+template void layer_norm_forward(std::size_t, std::size_t, float, const float*, const float*, const float*, float*,
+                                 float*, float*);
+template void layer_norm_forward(std::size_t, std::size_t, double, const double*, const double*, const double*,
+                                 double*, double*, double*);
+template void layer_norm_backward(std::size_t, std::size_t, const float*, const float*, const float*, const float*,
+                                  float*, float*, float*);
+template void layer_norm_backward(std::size_t, std::size_t, const double*, const double*, const double*,
+                                  const double*, double*, double*, double*);
 
 // ---- activations -----------------------------------------------------------------------------
 template <class Spec, class T>

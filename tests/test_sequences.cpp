@@ -362,6 +362,89 @@ TEST_CASE("self-attention's kernels give the plain loops' bits, float and double
     check_attention_kernels_match_plain_loops<double>();
 }
 
+// layer_norm's loops written plainly, one row and one scalar at a time: what its kernels
+// (src/layer_kernels.cpp, several rows per vector) must reproduce bit for bit.
+template <class T>
+void plain_layer_norm(std::size_t rows, std::size_t n, T eps, const std::vector<T>& x, const std::vector<T>& gain,
+                      const std::vector<T>& bias, const std::vector<T>& dy, std::vector<T>& xhat,
+                      std::vector<T>& inv_std, std::vector<T>& y, std::vector<T>& dgain, std::vector<T>& dbias,
+                      std::vector<T>& dx) {
+    const T d = static_cast<T>(n);
+    for (std::size_t r = 0; r < rows; ++r) {
+        T mean = 0, var = 0;
+        for (std::size_t j = 0; j < n; ++j) mean += x[r * n + j];
+        mean /= d;
+        for (std::size_t j = 0; j < n; ++j) {
+            const T c = x[r * n + j] - mean;
+            var += c * c;
+        }
+        inv_std[r] = T(1) / std::sqrt(var / d + eps);
+        for (std::size_t j = 0; j < n; ++j) {
+            xhat[r * n + j] = (x[r * n + j] - mean) * inv_std[r];
+            y[r * n + j] = gain[j] * xhat[r * n + j] + bias[j];
+        }
+    }
+    std::fill(dgain.begin(), dgain.end(), T(0));
+    std::fill(dbias.begin(), dbias.end(), T(0));
+    for (std::size_t r = 0; r < rows; ++r) {
+        T s1 = 0, s2 = 0;
+        for (std::size_t j = 0; j < n; ++j) {
+            const T g = dy[r * n + j] * gain[j];
+            dgain[j] += dy[r * n + j] * xhat[r * n + j];
+            dbias[j] += dy[r * n + j];
+            s1 += g;
+            s2 += g * xhat[r * n + j];
+        }
+        for (std::size_t j = 0; j < n; ++j)
+            dx[r * n + j] = inv_std[r] / d * (d * dy[r * n + j] * gain[j] - s1 - xhat[r * n + j] * s2);
+    }
+}
+
+template <class T>
+void check_layer_norm_kernels_match_plain_loops() {
+    // Rows around the vector widths (8 doubles, 16 floats) and one row; features from 1 up.
+    nnp::rng r(nnp::seed{23});
+    for (const std::size_t rows : {1u, 5u, 8u, 16u, 17u, 40u})
+        for (const std::size_t n : {1u, 3u, 32u, 33u}) {
+            CAPTURE(rows);
+            CAPTURE(n);
+            std::vector<T> x(rows * n), dy(rows * n), gain(n), bias(n);
+            for (auto& v : x) v = static_cast<T>(1 + 2 * r.normal());
+            for (auto& v : dy) v = static_cast<T>(r.normal());
+            for (auto& v : gain) v = static_cast<T>(1 + 0.3 * r.normal());
+            for (auto& v : bias) v = static_cast<T>(0.3 * r.normal());
+            std::vector<T> xhat(rows * n, T(7)), inv_std(rows, T(7)), y(rows * n, T(7)), dgain(n, T(7)),
+                dbias(n, T(7)), dx(rows * n, T(7));
+            auto xhat_ref = xhat, inv_std_ref = inv_std, y_ref = y, dgain_ref = dgain, dbias_ref = dbias, dx_ref = dx;
+            const T eps = T(1e-5);
+            nnp::detail::layer_norm_forward<T>(rows, n, eps, x.data(), gain.data(), bias.data(), xhat.data(),
+                                               inv_std.data(), y.data());
+            nnp::detail::layer_norm_backward<T>(rows, n, dy.data(), xhat.data(), gain.data(), inv_std.data(),
+                                                dgain.data(), dbias.data(), dx.data());
+            plain_layer_norm(rows, n, eps, x, gain, bias, dy, xhat_ref, inv_std_ref, y_ref, dgain_ref, dbias_ref,
+                             dx_ref);
+            auto same_bits = [](const std::vector<T>& a, const std::vector<T>& b) {
+                return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+            };
+            CHECK(same_bits(xhat, xhat_ref));
+            CHECK(same_bits(inv_std, inv_std_ref));
+            CHECK(same_bits(y, y_ref));
+            CHECK(same_bits(dgain, dgain_ref));
+            CHECK(same_bits(dbias, dbias_ref));
+            CHECK(same_bits(dx, dx_ref));
+            // Without an input gradient: the parameters' gradients alone, the same bits.
+            std::fill(dgain.begin(), dgain.end(), T(7));
+            nnp::detail::layer_norm_backward<T>(rows, n, dy.data(), xhat.data(), gain.data(), inv_std.data(),
+                                                dgain.data(), dbias.data(), nullptr);
+            CHECK(same_bits(dgain, dgain_ref));
+        }
+}
+
+TEST_CASE("layer_norm's kernels give the plain loops' bits, float and double, rows around the vector widths") {
+    check_layer_norm_kernels_match_plain_loops<float>();
+    check_layer_norm_kernels_match_plain_loops<double>();
+}
+
 TEST_CASE("masked pooling ignores the padded positions; the plain mean does not") {
     nnp::padding_mask m({1, 2}, 3);
     nnp::rng r(1);

@@ -13,12 +13,12 @@
 
 #include <fmt/core.h>
 
-#include "../blas.hpp"
 #include "../init.hpp"
 #include "../layer.hpp"
 #include "../sequence.hpp"
 #include "../tensor.hpp"
 #include "attention_kernels.hpp"
+#include "dense.hpp"
 #include "masked_pooling.hpp"
 
 namespace nnp {
@@ -64,16 +64,6 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             f("out_weight", wo, dwo);
             f("out_bias", bo, dbo);
         }
-        static void add_bias(T* y, const T* bias, std::size_t n, std::size_t cols) {
-            for (std::size_t p = 0; p < n; ++p, y += cols)
-                for (std::size_t j = 0; j < cols; ++j) y[j] += bias[j];
-        }
-        // out[j] = sum over the rows of x[p][j], in order of p.
-        static void sum_rows(const T* x, std::size_t n, std::size_t cols, T* out) {
-            std::fill(out, out + cols, T(0));
-            for (std::size_t p = 0; p < n; ++p, x += cols)
-                for (std::size_t j = 0; j < cols; ++j) out[j] += x[j];
-        }
         detail::attention_dims dims(const padding_mask& m) const {
             return {rows, len, D, H, Causal, m.lengths().data()};
         }
@@ -85,12 +75,11 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             const std::size_t n = rows * len;
             qkv.resize(n * 3 * D);
             heads.resize(n * D);
-            detail::gemm(false, false, n, 3 * D, D, x.data(), wqkv.data(), qkv.data());
-            add_bias(qkv.data(), bqkv.data(), n, 3 * D);
+            // The projections are dense layers' products (the bias loops compiled for the widest vectors).
+            detail::dense_forward<T>(n, D, 3 * D, x.data(), wqkv.data(), bqkv.data(), qkv.data());
             att.resize(dims(m).weights_size());
             detail::attention_forward(dims(m), qkv.data(), att.data(), heads.data());
-            detail::gemm(false, false, n, D, D, heads.data(), wo.data(), y.data());
-            add_bias(y.data(), bo.data(), n, D);
+            detail::dense_forward<T>(n, D, D, heads.data(), wo.data(), bo.data(), y.data());
         }
 
         void backward(const matrix<T>& x, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
@@ -99,13 +88,11 @@ struct self_attention_t : layer_base<self_attention_t<Heads, Causal>> {
             const std::size_t n = rows * len;
             dheads.resize(n * D);
             dqkv.assign(n * 3 * D, T(0));
-            detail::gemm(true, false, D, D, n, heads.data(), dy.data(), dwo.data());
-            sum_rows(dy.data(), n, D, dbo.data());
-            detail::gemm(false, true, n, D, D, dy.data(), wo.data(), dheads.data());
+            detail::dense_backward<T>(n, D, D, heads.data(), wo.data(), dy.data(), dwo.data(), dbo.data(),
+                                      dheads.data());
             detail::attention_backward(dims(m), qkv.data(), att.data(), dheads.data(), dqkv.data());
-            detail::gemm(true, false, D, 3 * D, n, x.data(), dqkv.data(), dwqkv.data());
-            sum_rows(dqkv.data(), n, 3 * D, dbqkv.data());
-            if (dx) detail::gemm(false, true, n, D, 3 * D, dqkv.data(), wqkv.data(), dx->data());
+            detail::dense_backward<T>(n, D, 3 * D, x.data(), wqkv.data(), dqkv.data(), dwqkv.data(), dbqkv.data(),
+                                      dx ? dx->data() : nullptr);
         }
     };
 };

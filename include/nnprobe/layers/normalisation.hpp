@@ -136,6 +136,18 @@ struct batch_norm_t : layer_base<batch_norm_t> {
 };
 inline constexpr batch_norm_t batch_norm{};
 
+namespace detail {
+// layer_norm's loops over run-time sizes, compiled once in src/layer_kernels.cpp at float and
+// double: rows of n features; forward keeps xhat and 1 / std per row for backward, which sets
+// dgain and dbias and, when dx, the input's gradient.
+template <class T>
+void layer_norm_forward(std::size_t rows, std::size_t n, T eps, const T* x, const T* gain, const T* bias, T* xhat,
+                        T* inv_std, T* y);
+template <class T>
+void layer_norm_backward(std::size_t rows, std::size_t n, const T* dy, const T* xhat, const T* gain,
+                         const T* inv_std, T* dgain, T* dbias, T* dx);
+}  // namespace detail
+
 struct layer_norm_t : layer_base<layer_norm_t> {
     static constexpr linearity_class linearity = linearity_class::nonlinear;
     double eps = 1e-5;
@@ -165,69 +177,19 @@ struct layer_norm_t : layer_base<layer_norm_t> {
             f("gain", gain, dgain);
             f("bias", bias, dbias);
         }
-        // Rows go in blocks of `block`, feature by feature across the block: each row's sums
-        // still add its features in order (same bits as one row at a time), but the rows' chains
-        // of additions overlap instead of waiting on each other.
-        static constexpr std::size_t block = 8;
+        // The loops are out of line (src/layer_kernels.cpp, compiled for the widest vectors):
+        // each row's sums add its features in order, so a row's bits do not depend on the others.
         void forward(const matrix<T>& x, matrix<T>& y, context&) {
             const std::size_t rows = x.size() / n;
             detail::ensure_shape(xhat, rows, n);
             if (inv_std.size() != rows) inv_std.resize({rows});
-            const T *px = x.data(), *pg = gain.data(), *pb = bias.data();
-            T *py = y.data(), *ph = xhat.data(), *pi = inv_std.data();
-            for (std::size_t r0 = 0; r0 < rows; r0 += block) {
-                const std::size_t count = std::min(block, rows - r0);
-                T mean[block] = {}, var[block] = {};
-                const T* x0 = px + r0 * n;
-                for (std::size_t j = 0; j < n; ++j)
-                    for (std::size_t k = 0; k < count; ++k) mean[k] += x0[k * n + j];
-                for (std::size_t k = 0; k < count; ++k) mean[k] /= static_cast<T>(n);
-                for (std::size_t j = 0; j < n; ++j)
-                    for (std::size_t k = 0; k < count; ++k) {
-                        const T c = x0[k * n + j] - mean[k];
-                        var[k] += c * c;
-                    }
-                for (std::size_t k = 0; k < count; ++k) {
-                    const std::size_t r = r0 + k;
-                    const T is = pi[r] = T(1) / std::sqrt(var[k] / static_cast<T>(n) + eps);
-                    for (std::size_t j = 0; j < n; ++j) {
-                        const T h = ph[r * n + j] = (px[r * n + j] - mean[k]) * is;
-                        py[r * n + j] = pg[j] * h + pb[j];
-                    }
-                }
-            }
+            detail::layer_norm_forward<T>(rows, n, eps, x.data(), gain.data(), bias.data(), xhat.data(),
+                                          inv_std.data(), y.data());
         }
         void backward(const matrix<T>&, const matrix<T>&, const matrix<T>& dy, matrix<T>* dx,
                       context&) {
-            const std::size_t rows = dy.size() / n;
-            const T d = static_cast<T>(n);
-            const T *pd = dy.data(), *ph = xhat.data(), *pg = gain.data(), *pi = inv_std.data();
-            // The gain's and bias's sums in local arrays: the compiler keeps them in registers
-            // (through dgain's own storage it must assume they may be dy).
-            T pdg[n] = {}, pdb[n] = {};
-            for (std::size_t r0 = 0; r0 < rows; r0 += block) {
-                const std::size_t count = std::min(block, rows - r0);
-                T s1[block] = {}, s2[block] = {};  // sums of dxhat and dxhat * xhat over the features
-                const std::size_t at = r0 * n;
-                for (std::size_t j = 0; j < n; ++j)
-                    for (std::size_t k = 0; k < count; ++k) {
-                        const T dyj = pd[at + k * n + j], h = ph[at + k * n + j];
-                        pdg[j] += dyj * h;
-                        pdb[j] += dyj;
-                        const T g = dyj * pg[j];
-                        s1[k] += g;
-                        s2[k] += g * h;
-                    }
-                if (!dx) continue;
-                T* pdx = dx->data();
-                for (std::size_t k = 0; k < count; ++k) {
-                    const std::size_t r = r0 + k;
-                    for (std::size_t j = 0; j < n; ++j)
-                        pdx[r * n + j] = pi[r] / d * (d * pd[r * n + j] * pg[j] - s1[k] - ph[r * n + j] * s2[k]);
-                }
-            }
-            std::copy(pdg, pdg + n, dgain.data());
-            std::copy(pdb, pdb + n, dbias.data());
+            detail::layer_norm_backward<T>(dy.size() / n, n, dy.data(), xhat.data(), gain.data(), inv_std.data(),
+                                           dgain.data(), dbias.data(), dx ? dx->data() : nullptr);
         }
     };
 };
