@@ -297,8 +297,6 @@ void adam_update(double* w, const double* g, double* m, double* v, std::size_t n
 
 }  // namespace nnp::detail
 
-// The optimisers' steps at float and double, declared extern in optimizer.hpp.
-template class nnp::optimizer_state<nnp::sgd, float>;
-template class nnp::optimizer_state<nnp::sgd, double>;
+// Adam's step at float and double, declared extern in optimizer.hpp.
 template class nnp::optimizer_state<nnp::adam, float>;
 template class nnp::optimizer_state<nnp::adam, double>;
