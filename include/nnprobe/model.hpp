@@ -96,11 +96,23 @@ template <class T, class G>
 struct impl_of<T, G, 0> {
     using type = no_impl;
 };
+// A node's runtime part in the model. Its constructor and destructor are out of line, one
+// function per kind of node: inline, a deep graph's model would construct and destroy every
+// node's buffers in one function of thousands of statements, which costs g++'s optimiser
+// seconds.
+template <class Impl>
+struct node_slot {
+    Impl impl;
+    [[gnu::noinline]] node_slot() : impl() {}
+    [[gnu::noinline]] ~node_slot() {}
+    node_slot(const node_slot&) = default;
+    node_slot(node_slot&&) = default;
+};
 template <class T, class G, class Seq = std::make_index_sequence<G::size>>
 struct impl_tuple;
 template <class T, class G, std::size_t... I>
 struct impl_tuple<T, G, std::index_sequence<I...>> {
-    using type = flat_tuple<typename impl_of<T, G, I>::type...>;
+    using type = flat_tuple<node_slot<typename impl_of<T, G, I>::type>...>;
 };
 
 // Diagnostic stand-ins for the whole-graph checks (own `value`, not std::false_type's, so
@@ -263,7 +275,7 @@ public:
     template <std::size_t I>
     auto& layer() {
         if constexpr (I < node_count) {
-            return detail::get<I>(impls_);
+            return detail::get<I>(impls_).impl;
         } else {
             static_assert(detail::node_index_past_the_last_node<I, node_count>::value,
                           "nnprobe: layer<I>(): there is no node I: the nodes are 0 (the input) "
@@ -360,7 +372,7 @@ private:
 
     template <std::size_t... I>
     void init_nodes(std::index_sequence<I...>) {
-        (init_node(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_), I), ...);
+        (init_node(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_).impl, I), ...);
     }
     template <class L, class Impl>
     void init_node(const L& spec, Impl& impl, std::size_t i) {
@@ -380,7 +392,7 @@ private:
     }
     template <std::size_t... I>
     void collect_params(std::index_sequence<I...>) {
-        (collect_node_params(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_), I), ...);
+        (collect_node_params(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_).impl, I), ...);
     }
     template <class L, class Impl>
     void collect_node_params(const L& spec, Impl& impl, std::size_t i) {
@@ -402,13 +414,13 @@ private:
     template <std::size_t... K>
     void forward_nodes(context& ctx, std::index_sequence<K...>) {
         (forward_node<detail::is_merge<detail::layer_at<G, K + 1>>()>(
-             detail::get<K + 1>(impls_), K + 1, detail::node_at<G, K + 1>::inputs, ctx),
+             detail::get<K + 1>(impls_).impl, K + 1, detail::node_at<G, K + 1>::inputs, ctx),
          ...);
     }
     template <std::size_t... K>
     void forward_nodes_after(std::size_t first, context& ctx, std::index_sequence<K...>) {
         ((K + 1 > first ? forward_node<detail::is_merge<detail::layer_at<G, K + 1>>()>(
-                              detail::get<K + 1>(impls_), K + 1, detail::node_at<G, K + 1>::inputs, ctx)
+                              detail::get<K + 1>(impls_).impl, K + 1, detail::node_at<G, K + 1>::inputs, ctx)
                         : void()),
          ...);
     }
@@ -440,7 +452,7 @@ private:
     template <std::size_t... K>
     void backward_nodes(context& ctx, std::index_sequence<K...>) {
         (backward_node<detail::is_merge<detail::layer_at<G, node_count - 1 - K>>()>(
-             detail::get<node_count - 1 - K>(impls_), node_count - 1 - K,
+             detail::get<node_count - 1 - K>(impls_).impl, node_count - 1 - K,
              detail::node_at<G, node_count - 1 - K>::inputs, ctx),
          ...);
     }
@@ -466,7 +478,10 @@ private:
 
     G graph_;
     typename detail::impl_tuple<T, G>::type impls_{};  // value-initialised, as std::tuple did
-    std::array<matrix<T>, node_count> out_, grad_, scratch_;
+    // Vectors, not arrays: a constructor and destructor that loop, not one copy of xtensor's
+    // per node (deep graphs).
+    std::vector<matrix<T>> out_ = std::vector<matrix<T>>(node_count), grad_ = std::vector<matrix<T>>(node_count),
+                           scratch_ = std::vector<matrix<T>>(node_count);
     std::vector<param_ref<T>> params_;
     std::vector<node_info> nodes_;
     seed seed_{};
