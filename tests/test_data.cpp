@@ -357,6 +357,40 @@ TEST_CASE("subset, take and shuffled") {
     CHECK(contains(msg, "151"));
     CHECK(contains(msg, "150"));
 
+    SUBCASE("a hand-built data set that disagrees with its type is refused, naming the part") {
+        iris_t wide = nnp::take(iris, 4);
+        wide.x = nnp::detail::float_matrix(4, 5);
+        CHECK(contains(data_error_of([&] { nnp::subset(wide, {0}); }), "x has 5 columns but its features need 4"));
+        iris_t unlabelled = nnp::take(iris, 4);
+        unlabelled.y.pop_back();
+        CHECK(contains(data_error_of([&] { nnp::subset(unlabelled, {0}); }), "x has 4 samples but y has 3"));
+        nnp::dataset<nnp::features<2>, nnp::targets<3>> reg;
+        reg.x = nnp::detail::float_matrix(2, 2);
+        reg.y = nnp::detail::float_matrix(2, 2);
+        CHECK(contains(data_error_of([&] { nnp::subset(reg, {0}); }), "y has 2 columns but its targets need 3"));
+        reg.y = nnp::detail::float_matrix(3, 3);
+        CHECK(contains(data_error_of([&] { nnp::subset(reg, {0}); }), "x has 2 samples but y has 3"));
+    }
+    SUBCASE("a subset of regression targets keeps each sample's targets") {
+        nnp::dataset<nnp::features<2>, nnp::targets<3>> reg;
+        reg.x = nnp::detail::float_matrix(2, 2);
+        reg.y = nnp::detail::float_matrix(2, 3);
+        for (std::size_t i = 0; i < 2; ++i) {
+            for (std::size_t j = 0; j < 2; ++j) reg.x(i, j) = static_cast<float>(10 * i + j);
+            for (std::size_t j = 0; j < 3; ++j) reg.y(i, j) = static_cast<float>(100 * i + j);
+        }
+        const auto r = nnp::subset(reg, {1, 1, 0});
+        REQUIRE(r.size() == 3);
+        REQUIRE(r.y.shape()[0] == 3);
+        REQUIRE(r.y.shape()[1] == 3);
+        const std::size_t from[] = {1, 1, 0};
+        for (std::size_t i = 0; i < 3; ++i) {
+            for (std::size_t j = 0; j < 2; ++j) CHECK(r.x(i, j) == reg.x(from[i], j));
+            for (std::size_t j = 0; j < 3; ++j) CHECK(r.y(i, j) == reg.y(from[i], j));
+        }
+        CHECK(contains(data_error_of([&] { nnp::subset(reg, {0, 2}); }), "row 2 is out of range for a data set of 2"));
+    }
+
     SUBCASE("shuffled keeps each sample with its label") {
         const auto ds = numbered<7>(200);
         const auto mixed = nnp::shuffled(ds, nnp::seed{5});

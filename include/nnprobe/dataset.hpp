@@ -105,25 +105,31 @@ inline constexpr bool is_dataset = false;
 template <class F, class L>
 inline constexpr bool is_dataset<dataset<F, L>> = true;
 
+// The work of the functions below that does not depend on the data set's type, compiled once
+// in the library (src/dataset.cpp) rather than in every translation unit that uses a data set.
+// Throws unless x has `features` columns and as many rows as there are labels (`label_columns`
+// 0: class labels, else the targets' width).
+void check_parts(const xt::xtensor<float, 2>& x, std::size_t features, std::size_t label_rows,
+                 std::size_t label_width, std::size_t label_columns);
+// out = the rows `rows` of m (columns wide), with the message of subset() for a row out of range.
+void copy_rows(const xt::xtensor<float, 2>& m, std::size_t columns, const std::vector<std::size_t>& rows,
+               xt::xtensor<float, 2>& out);
+void copy_rows(const std::vector<int>& labels, const std::vector<std::size_t>& rows, std::vector<int>& out);
+// The row indices of each class, in data order; rejects labels outside [0, classes).
+std::vector<std::vector<std::size_t>> rows_by_class(const std::vector<int>& labels, std::size_t classes);
+// `per_class` rows of each class in `which` (sorted, unique, in range), in a seeded
+// interleaved order: each class shuffled by its own stream forked from the seed (the rows picked
+// for a class do not depend on which other classes are picked), a last stream interleaving them.
+std::vector<std::size_t> stratified_rows(const std::vector<std::vector<std::size_t>>& rows_of, std::size_t per_class,
+                                         seed s, const std::vector<int>& which, std::size_t classes);
+
 // A hand-built data set may disagree with its own type; check before indexing into it.
 template <class F, class L>
 void check_consistent(const dataset<F, L>& ds) {
-    const std::size_t n = ds.x.shape()[0];
-    if (n > 0 && ds.x.shape()[1] != F::size)
-        throw data_error("dataset: x has " + std::to_string(ds.x.shape()[1]) +
-                         " columns but its features need " + std::to_string(F::size));
-    std::size_t label_rows = 0;
-    if constexpr (is_classes<L>) {
-        label_rows = ds.y.size();
-    } else {
-        label_rows = ds.y.shape()[0];
-        if (label_rows > 0 && ds.y.shape()[1] != L::size)
-            throw data_error("dataset: y has " + std::to_string(ds.y.shape()[1]) +
-                             " columns but its targets need " + std::to_string(L::size));
-    }
-    if (label_rows != n)
-        throw data_error("dataset: x has " + std::to_string(n) + " samples but y has " +
-                         std::to_string(label_rows));
+    if constexpr (is_classes<L>)
+        check_parts(ds.x, F::size, ds.y.size(), 0, 0);
+    else
+        check_parts(ds.x, F::size, ds.y.shape()[0], ds.y.shape()[1], L::size);
 }
 
 // Copies sample `from` of `ds` into row `to` of the (already shaped) buffers.
@@ -146,20 +152,12 @@ void copy_sample(const dataset<F, L>& ds, std::size_t from, xt::xtensor<float, 2
 template <class F, class L>
 dataset<F, L> subset(const dataset<F, L>& ds, const std::vector<std::size_t>& rows) {
     detail::check_consistent(ds);
-    const std::size_t n = ds.size();
     dataset<F, L> out;
-    out.x = detail::float_matrix(rows.size(), F::size);
+    detail::copy_rows(ds.x, F::size, rows, out.x);
     if constexpr (detail::is_classes<L>)
-        out.y.resize(rows.size());
+        detail::copy_rows(ds.y, rows, out.y);
     else
-        out.y = detail::float_matrix(rows.size(), L::size);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (rows[i] >= n)
-            throw data_error("subset: row " + std::to_string(rows[i]) +
-                             " is out of range for a data set of " + std::to_string(n) +
-                             " samples");
-        detail::copy_sample(ds, rows[i], out.x, out.y, i);
-    }
+        detail::copy_rows(ds.y, L::size, rows, out.y);
     return out;
 }
 
@@ -191,49 +189,12 @@ dataset<F, L> first_n(const dataset<F, L>& ds, std::size_t n) {
 
 namespace detail {
 
-// `which` is sorted, unique and in range. Each class draws from its own stream forked from
-// the seed, so the samples picked for class c do not depend on which other classes are
-// picked; a last stream interleaves the classes.
-// DS: a data set of classes<C> labels (dataset<F, classes<C>>, token_dataset<V, M, C>).
+// `per_class` samples of each class in `which` (sorted, unique and in range), as stratified_rows
+// picks them. DS: a data set of classes<C> labels (dataset<F, classes<C>>, token_dataset<V, M, C>).
 template <class DS>
 DS stratified_pick(const DS& ds, const std::vector<std::vector<std::size_t>>& rows_of, std::size_t per_class,
                    seed s, const std::vector<int>& which) {
-    constexpr std::size_t C = DS::labels_type::count;
-    for (int c : which) {
-        const std::size_t have = rows_of[static_cast<std::size_t>(c)].size();
-        if (have < per_class)
-            throw data_error("stratified: class " + std::to_string(c) + " has " +
-                             std::to_string(have) + " samples, " + std::to_string(per_class) +
-                             " were asked for");
-    }
-    const rng base(s);
-    std::vector<std::size_t> picked;
-    picked.reserve(per_class * which.size());
-    for (int c : which) {
-        std::vector<std::size_t> rows = rows_of[static_cast<std::size_t>(c)];
-        rng r = base.fork(static_cast<std::uint64_t>(c));
-        r.shuffle(rows.begin(), rows.end());
-        picked.insert(picked.end(), rows.begin(),
-                      rows.begin() + static_cast<std::ptrdiff_t>(per_class));
-    }
-    rng mix = base.fork(C);
-    mix.shuffle(picked.begin(), picked.end());
-    return subset(ds, picked);
-}
-
-// The row indices of each class, in data order; rejects labels outside [0, C).
-template <std::size_t C>
-std::vector<std::vector<std::size_t>> rows_by_class(const std::vector<int>& labels) {
-    std::vector<std::vector<std::size_t>> rows_of(C);
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        const int label = labels[i];
-        if (label < 0 || static_cast<std::size_t>(label) >= C)
-            throw data_error("sample " + std::to_string(i) + " has label " +
-                             std::to_string(label) + ", out of range [0, " + std::to_string(C) +
-                             ") for classes<" + std::to_string(C) + ">");
-        rows_of[static_cast<std::size_t>(label)].push_back(i);
-    }
-    return rows_of;
+    return subset(ds, stratified_rows(rows_of, per_class, s, which, DS::labels_type::count));
 }
 
 }  // namespace detail
@@ -244,7 +205,7 @@ template <class DS>
 DS stratified_all(const DS& ds, const std::vector<int>& labels, std::size_t per_class, seed s) {
     constexpr std::size_t C = DS::labels_type::count;
     if (per_class == 0) throw data_error("stratified: per_class must be at least 1");
-    const auto rows_of = rows_by_class<C>(labels);
+    const auto rows_of = rows_by_class(labels, C);
     const auto present = std::count_if(rows_of.begin(), rows_of.end(),
                                        [](const auto& rows) { return !rows.empty(); });
     if (present < 2)
@@ -283,7 +244,7 @@ dataset<F, classes<C>> stratified(const dataset<F, classes<C>>& ds, std::size_t 
         throw data_error("a stratified subset needs at least two classes; " +
                          std::to_string(which_classes.size()) + " were given");
     detail::check_consistent(ds);
-    const auto rows_of = detail::rows_by_class<C>(ds.y);
+    const auto rows_of = detail::rows_by_class(ds.y, C);
     return detail::stratified_pick(ds, rows_of, per_class, s, which_classes);
 }
 
