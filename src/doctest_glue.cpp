@@ -65,6 +65,10 @@ probe_options glue_options(probe_options o) {
     return o;
 }
 
+bool check_verdict(const verdict& probe, doctest::assertType::Enum at, const char* file, int line) {
+    return doctest::detail::decomp_assert(at, file, line, "probe", doctest::detail::ExpressionDecomposer(at) << probe);
+}
+
 verdict sweep_verdict(const sweep_result& r) {
     verdict v = r.failures.empty() ? verdict{} : r.failures.front();
     v.check = r.check;

@@ -232,6 +232,22 @@ TEST_CASE("budgets of zero are a clear error, never a pass that checked nothing"
 // One line, the standard suite: five test cases named "iris-mlp/overfits", ...
 NNP_PROBE_SUITE("iris-mlp", iris_pipe, iris())
 
+// NNP_REQUIRE ends its test case on a failing verdict, as REQUIRE does: exactly one failure is
+// expected, and the FAIL after it would be a second.
+TEST_CASE("NNP_REQUIRE on a failing verdict ends its test case" * doctest::expected_failures(1)) {
+    verdict ok;
+    ok.passed = true;
+    ok.explanation = "overfits: fine";
+    bool went_on = false;
+    NNP_REQUIRE(ok);
+    went_on = true;
+    CHECK(went_on);
+    verdict stuck;
+    stuck.explanation = "overfits: stuck";
+    NNP_REQUIRE(stuck);
+    FAIL("NNP_REQUIRE on a failing verdict let its test case go on");
+}
+
 // ---- the doctest glue: what a user's test run prints and writes ---------------------------
 // These cases fail on purpose (should_fail): tests/check_doctest_output.py runs them with the
 // console and JUnit reporters and NNP_VERDICTS_JSON set, and reads what they print and write.

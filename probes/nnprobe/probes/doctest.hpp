@@ -57,6 +57,11 @@ struct verdict_log {
 };
 const verdict& logged(const verdict& v);
 
+// doctest's CHECK(probe) (or REQUIRE) on a verdict, as if written at `file`:`line`: out of line,
+// where doctest's assertion code expanded in each generated case would cost every test file
+// its code and compile time.
+bool check_verdict(const verdict& probe, doctest::assertType::Enum at, const char* file, int line);
+
 // A doctest listener: it knows the current test case and writes the JSON at the end.
 struct json_listener : doctest::IReporter {
     explicit json_listener(const doctest::ContextOptions&) {}
@@ -138,17 +143,14 @@ verdict glue_check(standard_check c, const P& p, const D& data, const probe_opti
 
 }  // namespace nnp::detail
 
-#define NNP_CHECK(...)                                                       \
-    do {                                                                     \
-        const ::nnp::verdict probe = ::nnp::detail::logged(__VA_ARGS__);     \
-        CHECK(probe);                                                        \
-    } while (false)
+// CHECK(probe) / REQUIRE(probe) on the verdict, reported at the caller's file and line.
+#define NNP_CHECK(...)                                                                                   \
+    ::nnp::detail::check_verdict(::nnp::detail::logged(__VA_ARGS__), ::doctest::assertType::DT_CHECK, \
+                                 __FILE__, __LINE__)
 
-#define NNP_REQUIRE(...)                                                     \
-    do {                                                                     \
-        const ::nnp::verdict probe = ::nnp::detail::logged(__VA_ARGS__);     \
-        REQUIRE(probe);                                                      \
-    } while (false)
+#define NNP_REQUIRE(...)                                                                                 \
+    ::nnp::detail::check_verdict(::nnp::detail::logged(__VA_ARGS__), ::doctest::assertType::DT_REQUIRE, \
+                                 __FILE__, __LINE__)
 
 // Every check of the standard suite on one pipeline, inside the current test case.
 #define NNP_CHECK_PROBES(pipe, data, ...)                                                           \
