@@ -98,24 +98,13 @@ private:
 };
 
 template <class P>
-class gradient_check_target_of final : public gradient_check_target {
+class gradient_check_target_of final : public subset_target<P, gradient_check_target> {
 public:
-    using DS = typename P::dataset_type;
-    gradient_check_target_of(const P& p, const DS& data, const probe_options& o) : p_(p), data_(data), o_(o) {}
+    using subset_target<P, gradient_check_target>::subset_target;
 
-    void draw_subset() override {
-        check_targets_fit_loss<typename P::loss_type>(data_);
-        sub_ = probe_subset(data_, o_);
-    }
     std::unique_ptr<any_run<double>> start(seed s) const override {
-        return std::make_unique<gradient_check_run_of<P>>(p_, sub_, s);
+        return std::make_unique<gradient_check_run_of<P>>(this->p_, this->sub_, s);
     }
-
-private:
-    const P& p_;
-    const DS& data_;
-    probe_options o_;
-    DS sub_;
 };
 }  // namespace detail
 

@@ -134,20 +134,43 @@ private:
     const DS& sub_;
 };
 
+// What every target of pipeline `p` checked on `data` with options `o` holds: the pipeline, the
+// data, the options and the probe subset drawn from the data. Target: the interface it serves
+// (probe_target<T>, or gradient_check's own).
+template <class P, class Target>
+class subset_target : public Target {
+public:
+    using DS = typename P::dataset_type;
+
+    subset_target(const P& p, const DS& data, const probe_options& o) : p_(p), data_(data), o_(o) {}
+
+    void draw_subset() override {
+        check_targets_fit_loss<typename P::loss_type>(data_);
+        sub_ = probe_subset(data_, o_);
+    }
+
+protected:
+    const P& p_;
+    const DS& data_;
+    probe_options o_;
+    DS sub_;
+};
+
 // Pipeline `p` checked on `data` with options `o`, as a probe_target.
 template <class T, class P>
-class pipeline_target final : public probe_target<T> {
+class pipeline_target final : public subset_target<P, probe_target<T>> {
+    using base = subset_target<P, probe_target<T>>;
+    using base::p_;
+    using base::o_;
+    using base::sub_;
+
 public:
     using DS = typename P::dataset_type;
     using G = typename P::graph_type;
     using Loss = typename P::loss_type;
 
-    pipeline_target(const P& p, const DS& data, const probe_options& o) : p_(p), data_(data), o_(o) {}
+    using base::base;
 
-    void draw_subset() override {
-        check_targets_fit_loss<Loss>(data_);
-        sub_ = probe_subset(data_, o_);
-    }
     std::size_t subset_size() const override { return sub_.size(); }
     std::size_t steps_per_epoch() const override { return detail::steps_per_epoch(p_, sub_, o_.run_seed); }
     std::unique_ptr<any_run<T>> start(seed s) const override { return std::make_unique<run_of<T, P>>(p_, sub_, s); }
@@ -204,12 +227,6 @@ public:
             throw error("nnprobe: padding_invariance and causality take token data");
         }
     }
-
-private:
-    const P& p_;
-    const DS& data_;
-    probe_options o_;
-    DS sub_;
 };
 
 }  // namespace nnp::detail
