@@ -49,10 +49,11 @@ void fit_stage(X& x, const DS& ds) {
 
 // Which of the batcher and the transforms is not a function of its arguments at step k:
 // each is called twice on the same input (the transforms also fitted twice, on copies).
-// Returns the stage's description and sets the hint; empty when all are.
+// Returns the stage's description and sets the hint; empty when all are. Cold: it runs only
+// after determinism failed, so g++ optimises it for size (less code in every test file).
 template <class P>
-std::string unreproducible_stage(const P& p, const typename P::dataset_type& ds, std::size_t k, seed s,
-                                 std::string& hint) {
+[[gnu::cold]] std::string unreproducible_stage(const P& p, const typename P::dataset_type& ds, std::size_t k,
+                                               seed s, std::string& hint) {
     using DS = typename P::dataset_type;
     P q = p;
     batch_of<DS> b1, b2;
