@@ -125,18 +125,21 @@ __attribute__((target("avx"))) inline float largest(__m256 x) {
 // in double, in lane order, and a non-finite sum standing for its largest magnitude (a vector
 // max drops NaN). A largest magnitude is not NaN where it is kept: a finite sum has only finite
 // terms, and among non-negative numbers a max does not depend on the order.
-inline tensor_update combined(__m128 g2, __m128 w2, __m128 d2, float gm, float wm, float dm) {
+inline void combined(__m128 g2, __m128 w2, __m128 d2, float gm, float wm, float dm, tensor_update& out) {
     float s[3][4];
     _mm_storeu_ps(s[0], g2);
     _mm_storeu_ps(s[1], w2);
     _mm_storeu_ps(s[2], d2);
-    const float top[3] = {gm, wm, dm};
-    double r[6];
-    for (std::size_t q = 0; q < 3; ++q) {
-        r[q] = (((0.0 + double(s[q][0])) + double(s[q][1])) + double(s[q][2])) + double(s[q][3]);
-        r[q + 3] = std::isfinite(r[q]) ? std::max(0.0, double(top[q])) : r[q];
-    }
-    return {r[0], r[3], r[1], r[4], r[2], r[5]};
+    auto sum = [](const float(&l)[4]) { return (((0.0 + double(l[0])) + double(l[1])) + double(l[2])) + double(l[3]); };
+    auto top = [](double sum, float largest) { return std::isfinite(sum) ? std::max(0.0, double(largest)) : sum; };
+    // Field by field: a whole tensor_update returned by value was put together through the
+    // stack, a store-forwarding stall on every tensor.
+    out.grad_sq = sum(s[0]);
+    out.weight_sq = sum(s[1]);
+    out.delta_sq = sum(s[2]);
+    out.grad_max = top(out.grad_sq, gm);
+    out.weight_max = top(out.weight_sq, wm);
+    out.delta_max = top(out.delta_sq, dm);
 }
 
 // The measured float step on wide vectors, a whole tensor in one pass: the update as
@@ -146,8 +149,8 @@ inline tensor_update combined(__m128 g2, __m128 w2, __m128 d2, float gm, float w
 // last block is masked: its missing elements load as zeros and add +0 to the sums, which
 // changes no sum of squares (they are +0 at least). The largest magnitudes are kept in every
 // lane: a max does not depend on the order.
-__attribute__((target("avx512f"))) tensor_update adam_measured_avx512(float* w, const float* g, float* m, float* v,
-                                                                      std::size_t n, bool train, const adam_floats& k) {
+__attribute__((target("avx512f"))) void adam_measured_avx512(float* w, const float* g, float* m, float* v, std::size_t n,
+                                                             bool train, const adam_floats& k, tensor_update& out) {
     const __m512 b1 = _mm512_set1_ps(k.b1), b2 = _mm512_set1_ps(k.b2), c1 = _mm512_set1_ps(k.c1),
                  c2 = _mm512_set1_ps(k.c2), step = _mm512_set1_ps(k.step), eps = _mm512_set1_ps(k.eps),
                  decay = _mm512_set1_ps(k.decay);
@@ -176,11 +179,11 @@ __attribute__((target("avx512f"))) tensor_update adam_measured_avx512(float* w, 
         wm = _mm512_maskz_max_ps(0xFFFF, wm, _mm512_abs_ps(wi));
         dm = _mm512_maskz_max_ps(0xFFFF, dm, _mm512_abs_ps(d));
     }
-    return combined(g2, w2, d2, largest(gm), largest(wm), largest(dm));
+    combined(g2, w2, d2, largest(gm), largest(wm), largest(dm), out);
 }
 
-__attribute__((target("avx"))) tensor_update adam_measured_avx(float* w, const float* g, float* m, float* v,
-                                                               std::size_t n, bool train, const adam_floats& k) {
+__attribute__((target("avx"))) void adam_measured_avx(float* w, const float* g, float* m, float* v, std::size_t n,
+                                                      bool train, const adam_floats& k, tensor_update& out) {
     const __m256 b1 = _mm256_set1_ps(k.b1), b2 = _mm256_set1_ps(k.b2), c1 = _mm256_set1_ps(k.c1),
                  c2 = _mm256_set1_ps(k.c2), step = _mm256_set1_ps(k.step), eps = _mm256_set1_ps(k.eps),
                  decay = _mm256_set1_ps(k.decay);
@@ -212,15 +215,15 @@ __attribute__((target("avx"))) tensor_update adam_measured_avx(float* w, const f
         wm = _mm256_max_ps(wm, _mm256_and_ps(wi, magnitude));
         dm = _mm256_max_ps(dm, _mm256_and_ps(d, magnitude));
     }
-    return combined(g2, w2, d2, largest(gm), largest(wm), largest(dm));
+    combined(g2, w2, d2, largest(gm), largest(wm), largest(dm), out);
 }
 
 bool adam_measured_wide(float* w, const float* g, float* m, float* v, std::size_t n, bool train, float b1, float b2,
                         float c1, float c2, float step, float eps, float decay, tensor_update* stats) {
     const adam_floats k{b1, b2, c1, c2, step, eps, decay};
     switch (widest()) {
-        case width::avx512: *stats = adam_measured_avx512(w, g, m, v, n, train, k); return true;
-        case width::avx: *stats = adam_measured_avx(w, g, m, v, n, train, k); return true;
+        case width::avx512: adam_measured_avx512(w, g, m, v, n, train, k, *stats); return true;
+        case width::avx: adam_measured_avx(w, g, m, v, n, train, k, *stats); return true;
         default: return false;
     }
 }
