@@ -38,6 +38,26 @@ NNP_WIDE bool any_nonfinite(const T* __restrict p, std::size_t n) {
     return (carried >> (8 * sizeof(U) - 1)) != 0;
 }
 
+// The same over several matrices at once (a node's outputs, each step): one call and one
+// reduction for the whole model, where the matrices are small.
+template <class T>
+NNP_WIDE bool any_nonfinite(const matrix<T>* const* ms, std::size_t count) {
+    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr U exponent = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    constexpr U lowest = exponent & (~exponent + 1);
+    U carried = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+        const T* __restrict p = ms[k]->data();
+        const std::size_t n = ms[k]->size();
+        for (std::size_t i = 0; i < n; ++i) {
+            U b;
+            std::memcpy(&b, p + i, sizeof b);
+            carried |= (b & exponent) + lowest;
+        }
+    }
+    return (carried >> (8 * sizeof(U) - 1)) != 0;
+}
+
 }  // namespace
 
 template <class T>
@@ -65,9 +85,12 @@ void node_recorders<T>::start(const std::vector<param_ref<T>>& params, std::size
 template <class T>
 void node_recorders<T>::after_backward(const std::vector<const matrix<T>*>& outputs, std::size_t step,
                                        bool snapshot) {
+    // Most steps have no non-finite output anywhere: one scan of all of them shows it.
+    const bool any = any_nonfinite(outputs.data(), series_.size());
+    if (!any && !snapshot) return;
     for (std::size_t i = 0; i < series_.size(); ++i) {
         auto& activity = series_[i];
-        const std::size_t bad = count_nonfinite(*outputs[i]);
+        const std::size_t bad = any ? count_nonfinite(*outputs[i]) : 0;
         activity.nonfinite_outputs += bad;
         if (bad && !activity.first_nonfinite_step) activity.first_nonfinite_step = step;
         if (bad && !activity.first_nonfinite_output_step) activity.first_nonfinite_output_step = step;
