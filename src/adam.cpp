@@ -107,7 +107,7 @@ __attribute__((target("avx"))) inline __m128 halves(__m128 acc, __m256 x) {
     acc = _mm_add_ps(acc, _mm256_castps256_ps128(x));
     return _mm_add_ps(acc, _mm256_extractf128_ps(x, 1));
 }
-// The largest of four lanes, in vector registers (a scalar loop over stored lanes was a chain of
+// The largest lane of x, reduced in registers (a scalar loop over the stored lanes was a chain of
 // dependent maxes, the costliest part of measuring a small tensor).
 inline float largest(__m128 x) {
     x = _mm_max_ps(x, _mm_movehl_ps(x, x));
@@ -188,7 +188,7 @@ __attribute__((target("avx"))) void adam_measured_avx(float* w, const float* g, 
                  c2 = _mm256_set1_ps(k.c2), step = _mm256_set1_ps(k.step), eps = _mm256_set1_ps(k.eps),
                  decay = _mm256_set1_ps(k.decay);
     const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    // A mask of the first r lanes: 8 + r entries back from the end of the table.
+    // The mask of the first r lanes: the table read from entry 8 - r (r ones, then zeros).
     alignas(32) static const std::int32_t first[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     __m128 g2 = _mm_setzero_ps(), w2 = _mm_setzero_ps(), d2 = _mm_setzero_ps();
     __m256 gm = _mm256_setzero_ps(), wm = _mm256_setzero_ps(), dm = _mm256_setzero_ps();
