@@ -182,40 +182,65 @@ __attribute__((target("avx512f"))) void adam_measured_avx512(float* w, const flo
     combined(g2, w2, d2, largest(gm), largest(wm), largest(dm), out);
 }
 
+// One block of 8 of adam_measured_avx; Whole: all 8 elements there, loaded and stored plainly,
+// else the first lanes of `live` only, through the mask (vmaskmovps is the slower form).
+template <bool Whole>
+__attribute__((target("avx"), always_inline)) inline __m256 load8(const float* p, __m256i live) {
+    if constexpr (Whole) return _mm256_loadu_ps(p);
+    else return _mm256_maskload_ps(p, live);
+}
+struct avx_measures {
+    __m128 g2, w2, d2;
+    __m256 gm, wm, dm;
+};
+template <bool Whole>
+__attribute__((target("avx"), always_inline)) inline void measured_block8(float* w, const float* g, float* m, float* v,
+                                                                           bool train, const adam_floats& k,
+                                                                           __m256i live, avx_measures& s) {
+    const __m256 gi = load8<Whole>(g, live), wi = load8<Whole>(w, live);
+    __m256 now = wi;
+    if (train) {
+        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(k.b1), load8<Whole>(m, live)),
+                                        _mm256_mul_ps(_mm256_set1_ps(k.c1), gi));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(k.b2), load8<Whole>(v, live)),
+                                        _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(k.c2), gi), gi));
+        const __m256 u = _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(k.step), mi),
+                                       _mm256_add_ps(_mm256_sqrt_ps(vi), _mm256_set1_ps(k.eps)));
+        now = _mm256_sub_ps(wi, _mm256_add_ps(u, _mm256_mul_ps(_mm256_set1_ps(k.decay), wi)));
+        if constexpr (Whole) {
+            _mm256_storeu_ps(m, mi);
+            _mm256_storeu_ps(v, vi);
+            _mm256_storeu_ps(w, now);
+        } else {
+            _mm256_maskstore_ps(m, live, mi);
+            _mm256_maskstore_ps(v, live, vi);
+            _mm256_maskstore_ps(w, live, now);
+        }
+    }
+    __m256 d = _mm256_sub_ps(now, wi);
+    if constexpr (!Whole) d = _mm256_and_ps(d, _mm256_castsi256_ps(live));  // missing elements: 0, whatever eps is
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    s.g2 = halves(s.g2, _mm256_mul_ps(gi, gi));
+    s.w2 = halves(s.w2, _mm256_mul_ps(wi, wi));
+    s.d2 = halves(s.d2, _mm256_mul_ps(d, d));
+    s.gm = _mm256_max_ps(s.gm, _mm256_and_ps(gi, magnitude));
+    s.wm = _mm256_max_ps(s.wm, _mm256_and_ps(wi, magnitude));
+    s.dm = _mm256_max_ps(s.dm, _mm256_and_ps(d, magnitude));
+}
+
 __attribute__((target("avx"))) void adam_measured_avx(float* w, const float* g, float* m, float* v, std::size_t n,
                                                       bool train, const adam_floats& k, tensor_update& out) {
-    const __m256 b1 = _mm256_set1_ps(k.b1), b2 = _mm256_set1_ps(k.b2), c1 = _mm256_set1_ps(k.c1),
-                 c2 = _mm256_set1_ps(k.c2), step = _mm256_set1_ps(k.step), eps = _mm256_set1_ps(k.eps),
-                 decay = _mm256_set1_ps(k.decay);
-    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    // The mask of the first r lanes: the table read from entry 8 - r (r ones, then zeros).
-    alignas(32) static const std::int32_t first[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    __m128 g2 = _mm_setzero_ps(), w2 = _mm_setzero_ps(), d2 = _mm_setzero_ps();
-    __m256 gm = _mm256_setzero_ps(), wm = _mm256_setzero_ps(), dm = _mm256_setzero_ps();
-    for (std::size_t i = 0; i < n; i += 8) {
-        const std::size_t r = std::min<std::size_t>(n - i, 8);
-        const __m256i live = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 8 - r));
-        const __m256 gi = _mm256_maskload_ps(g + i, live), wi = _mm256_maskload_ps(w + i, live);
-        __m256 now = wi;
-        if (train) {
-            const __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_maskload_ps(m + i, live)), _mm256_mul_ps(c1, gi));
-            const __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_maskload_ps(v + i, live)),
-                                            _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
-            _mm256_maskstore_ps(m + i, live, mi);
-            _mm256_maskstore_ps(v + i, live, vi);
-            const __m256 u = _mm256_div_ps(_mm256_mul_ps(step, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), eps));
-            now = _mm256_sub_ps(wi, _mm256_add_ps(u, _mm256_mul_ps(decay, wi)));
-            _mm256_maskstore_ps(w + i, live, now);
-        }
-        const __m256 d = _mm256_and_ps(_mm256_sub_ps(now, wi), _mm256_castsi256_ps(live));
-        g2 = halves(g2, _mm256_mul_ps(gi, gi));
-        w2 = halves(w2, _mm256_mul_ps(wi, wi));
-        d2 = halves(d2, _mm256_mul_ps(d, d));
-        gm = _mm256_max_ps(gm, _mm256_and_ps(gi, magnitude));
-        wm = _mm256_max_ps(wm, _mm256_and_ps(wi, magnitude));
-        dm = _mm256_max_ps(dm, _mm256_and_ps(d, magnitude));
+    avx_measures s{_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(),
+                   _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) measured_block8<true>(w + i, g + i, m + i, v + i, train, k, __m256i{}, s);
+    if (i < n) {
+        // The mask of the first n - i lanes: the table read from entry 8 - (n - i).
+        alignas(32) static const std::int32_t first[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+        const __m256i live = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 8 - (n - i)));
+        measured_block8<false>(w + i, g + i, m + i, v + i, train, k, live, s);
     }
-    combined(g2, w2, d2, largest(gm), largest(wm), largest(dm), out);
+    combined(s.g2, s.w2, s.d2, largest(s.gm), largest(s.wm), largest(s.dm), out);
 }
 
 bool adam_measured_wide(float* w, const float* g, float* m, float* v, std::size_t n, bool train, float b1, float b2,
