@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include <nnprobe/optimizer.hpp>
@@ -106,36 +107,71 @@ __attribute__((target("avx"))) inline __m128 halves(__m128 acc, __m256 x) {
     acc = _mm_add_ps(acc, _mm256_castps256_ps128(x));
     return _mm_add_ps(acc, _mm256_extractf128_ps(x, 1));
 }
+// The largest lane of x, reduced in registers (a scalar loop over the stored lanes was a chain of
+// dependent maxes, the costliest part of measuring a small tensor).
+inline float largest(__m128 x) {
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_max_ss(x, _mm_shuffle_ps(x, x, 1)));
+}
+__attribute__((target("avx512f"))) inline float largest(__m512 x) {
+    return largest(_mm_max_ps(_mm_max_ps(_mm512_maskz_extractf32x4_ps(0xF, x, 0), _mm512_maskz_extractf32x4_ps(0xF, x, 1)),
+                              _mm_max_ps(_mm512_maskz_extractf32x4_ps(0xF, x, 2), _mm512_maskz_extractf32x4_ps(0xF, x, 3))));
+}
+__attribute__((target("avx"))) inline float largest(__m256 x) {
+    return largest(_mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1)));
+}
 
-// The measured float step on wide vectors: the update as adam_avx512 / adam_avx make it, and
-// the sums of squares in four float lanes, element i in lane i % 4, added in index order: the
-// order of the 4-lane loop below, so the statistics keep its bits at any width (each 16 or 8
-// elements go in as quarters, one after the other). The largest magnitudes are kept in every
-// lane: a max does not depend on the order. `s`: sums [0..2][lane], maxes [3..5][lane], updated;
-// returns how many elements were done (a multiple of the width).
-__attribute__((target("avx512f"))) std::size_t adam_measured_avx512(float* w, const float* g, float* m, float* v,
-                                                                    std::size_t n, bool train, const adam_floats& k,
-                                                                    float (&s)[6][4]) {
+// The statistics from the four lanes of each sum and the largest magnitudes: the lanes added
+// in double, in lane order, and a non-finite sum standing for its largest magnitude (a vector
+// max drops NaN). A largest magnitude is not NaN where it is kept: a finite sum has only finite
+// terms, and among non-negative numbers a max does not depend on the order.
+inline void combined(__m128 g2, __m128 w2, __m128 d2, float gm, float wm, float dm, tensor_update& out) {
+    float s[3][4];
+    _mm_storeu_ps(s[0], g2);
+    _mm_storeu_ps(s[1], w2);
+    _mm_storeu_ps(s[2], d2);
+    auto sum = [](const float(&l)[4]) { return (((0.0 + double(l[0])) + double(l[1])) + double(l[2])) + double(l[3]); };
+    auto top = [](double sum, float largest) { return std::isfinite(sum) ? std::max(0.0, double(largest)) : sum; };
+    // Field by field: a whole tensor_update returned by value was put together through the
+    // stack, a store-forwarding stall on every tensor.
+    out.grad_sq = sum(s[0]);
+    out.weight_sq = sum(s[1]);
+    out.delta_sq = sum(s[2]);
+    out.grad_max = top(out.grad_sq, gm);
+    out.weight_max = top(out.weight_sq, wm);
+    out.delta_max = top(out.delta_sq, dm);
+}
+
+// The measured float step on wide vectors, a whole tensor in one pass: the update as
+// adam_avx512 / adam_avx make it, and the sums of squares in four float lanes, element i in
+// lane i % 4, added in index order: the order of the 4-lane loop below, so the statistics keep
+// its bits at any width (each 16 or 8 elements go in as quarters, one after the other). The
+// last block is masked: its missing elements load as zeros and add +0 to the sums, which
+// changes no sum of squares (they are +0 at least). The largest magnitudes are kept in every
+// lane: a max does not depend on the order.
+__attribute__((target("avx512f"))) void adam_measured_avx512(float* w, const float* g, float* m, float* v, std::size_t n,
+                                                             bool train, const adam_floats& k, tensor_update& out) {
     const __m512 b1 = _mm512_set1_ps(k.b1), b2 = _mm512_set1_ps(k.b2), c1 = _mm512_set1_ps(k.c1),
                  c2 = _mm512_set1_ps(k.c2), step = _mm512_set1_ps(k.step), eps = _mm512_set1_ps(k.eps),
                  decay = _mm512_set1_ps(k.decay);
-    __m128 g2 = _mm_loadu_ps(s[0]), w2 = _mm_loadu_ps(s[1]), d2 = _mm_loadu_ps(s[2]);
+    __m128 g2 = _mm_setzero_ps(), w2 = _mm_setzero_ps(), d2 = _mm_setzero_ps();
     __m512 gm = _mm512_setzero_ps(), wm = _mm512_setzero_ps(), dm = _mm512_setzero_ps();
-    std::size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512 gi = _mm512_loadu_ps(g + i), wi = _mm512_loadu_ps(w + i);
+    for (std::size_t i = 0; i < n; i += 16) {
+        const __mmask16 live = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+        const __m512 gi = _mm512_maskz_loadu_ps(live, g + i), wi = _mm512_maskz_loadu_ps(live, w + i);
         __m512 now = wi;
         if (train) {
-            const __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(m + i)), _mm512_mul_ps(c1, gi));
-            const __m512 vi =
-                _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(v + i)), _mm512_mul_ps(_mm512_mul_ps(c2, gi), gi));
-            _mm512_storeu_ps(m + i, mi);
-            _mm512_storeu_ps(v + i, vi);
+            const __m512 mi =
+                _mm512_add_ps(_mm512_mul_ps(b1, _mm512_maskz_loadu_ps(live, m + i)), _mm512_mul_ps(c1, gi));
+            const __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_maskz_loadu_ps(live, v + i)),
+                                            _mm512_mul_ps(_mm512_mul_ps(c2, gi), gi));
+            _mm512_mask_storeu_ps(m + i, live, mi);
+            _mm512_mask_storeu_ps(v + i, live, vi);
             const __m512 u = _mm512_div_ps(_mm512_mul_ps(step, mi), _mm512_add_ps(sqrt_all(vi), eps));
             now = _mm512_sub_ps(wi, _mm512_add_ps(u, _mm512_mul_ps(decay, wi)));
-            _mm512_storeu_ps(w + i, now);
+            _mm512_mask_storeu_ps(w + i, live, now);
         }
-        const __m512 d = _mm512_sub_ps(now, wi);
+        const __m512 d = _mm512_maskz_sub_ps(live, now, wi);  // missing elements: 0, whatever eps is
         g2 = quarters(g2, _mm512_mul_ps(gi, gi));
         w2 = quarters(w2, _mm512_mul_ps(wi, wi));
         d2 = quarters(d2, _mm512_mul_ps(d, d));
@@ -143,68 +179,77 @@ __attribute__((target("avx512f"))) std::size_t adam_measured_avx512(float* w, co
         wm = _mm512_maskz_max_ps(0xFFFF, wm, _mm512_abs_ps(wi));
         dm = _mm512_maskz_max_ps(0xFFFF, dm, _mm512_abs_ps(d));
     }
-    _mm_storeu_ps(s[0], g2);
-    _mm_storeu_ps(s[1], w2);
-    _mm_storeu_ps(s[2], d2);
-    float lanes[3][16];
-    _mm512_storeu_ps(lanes[0], gm);
-    _mm512_storeu_ps(lanes[1], wm);
-    _mm512_storeu_ps(lanes[2], dm);
-    for (std::size_t q = 0; q < 3; ++q)
-        for (float x : lanes[q]) s[3 + q][0] = std::max(s[3 + q][0], x);
-    return i;
+    combined(g2, w2, d2, largest(gm), largest(wm), largest(dm), out);
 }
 
-__attribute__((target("avx"))) std::size_t adam_measured_avx(float* w, const float* g, float* m, float* v,
-                                                             std::size_t n, bool train, const adam_floats& k,
-                                                             float (&s)[6][4]) {
-    const __m256 b1 = _mm256_set1_ps(k.b1), b2 = _mm256_set1_ps(k.b2), c1 = _mm256_set1_ps(k.c1),
-                 c2 = _mm256_set1_ps(k.c2), step = _mm256_set1_ps(k.step), eps = _mm256_set1_ps(k.eps),
-                 decay = _mm256_set1_ps(k.decay);
-    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    __m128 g2 = _mm_loadu_ps(s[0]), w2 = _mm_loadu_ps(s[1]), d2 = _mm_loadu_ps(s[2]);
-    __m256 gm = _mm256_setzero_ps(), wm = _mm256_setzero_ps(), dm = _mm256_setzero_ps();
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 gi = _mm256_loadu_ps(g + i), wi = _mm256_loadu_ps(w + i);
-        __m256 now = wi;
-        if (train) {
-            const __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, gi));
-            const __m256 vi =
-                _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
-            _mm256_storeu_ps(m + i, mi);
-            _mm256_storeu_ps(v + i, vi);
-            const __m256 u = _mm256_div_ps(_mm256_mul_ps(step, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), eps));
-            now = _mm256_sub_ps(wi, _mm256_add_ps(u, _mm256_mul_ps(decay, wi)));
-            _mm256_storeu_ps(w + i, now);
+// One block of 8 of adam_measured_avx; Whole: all 8 elements there, loaded and stored plainly,
+// else the first lanes of `live` only, through the mask (vmaskmovps is the slower form).
+template <bool Whole>
+__attribute__((target("avx"), always_inline)) inline __m256 load8(const float* p, __m256i live) {
+    if constexpr (Whole) return _mm256_loadu_ps(p);
+    else return _mm256_maskload_ps(p, live);
+}
+struct avx_measures {
+    __m128 g2, w2, d2;
+    __m256 gm, wm, dm;
+};
+template <bool Whole>
+__attribute__((target("avx"), always_inline)) inline void measured_block8(float* w, const float* g, float* m, float* v,
+                                                                           bool train, const adam_floats& k,
+                                                                           __m256i live, avx_measures& s) {
+    const __m256 gi = load8<Whole>(g, live), wi = load8<Whole>(w, live);
+    __m256 now = wi;
+    if (train) {
+        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(k.b1), load8<Whole>(m, live)),
+                                        _mm256_mul_ps(_mm256_set1_ps(k.c1), gi));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(k.b2), load8<Whole>(v, live)),
+                                        _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(k.c2), gi), gi));
+        const __m256 u = _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(k.step), mi),
+                                       _mm256_add_ps(_mm256_sqrt_ps(vi), _mm256_set1_ps(k.eps)));
+        now = _mm256_sub_ps(wi, _mm256_add_ps(u, _mm256_mul_ps(_mm256_set1_ps(k.decay), wi)));
+        if constexpr (Whole) {
+            _mm256_storeu_ps(m, mi);
+            _mm256_storeu_ps(v, vi);
+            _mm256_storeu_ps(w, now);
+        } else {
+            _mm256_maskstore_ps(m, live, mi);
+            _mm256_maskstore_ps(v, live, vi);
+            _mm256_maskstore_ps(w, live, now);
         }
-        const __m256 d = _mm256_sub_ps(now, wi);
-        g2 = halves(g2, _mm256_mul_ps(gi, gi));
-        w2 = halves(w2, _mm256_mul_ps(wi, wi));
-        d2 = halves(d2, _mm256_mul_ps(d, d));
-        gm = _mm256_max_ps(gm, _mm256_and_ps(gi, magnitude));
-        wm = _mm256_max_ps(wm, _mm256_and_ps(wi, magnitude));
-        dm = _mm256_max_ps(dm, _mm256_and_ps(d, magnitude));
     }
-    _mm_storeu_ps(s[0], g2);
-    _mm_storeu_ps(s[1], w2);
-    _mm_storeu_ps(s[2], d2);
-    float lanes[3][8];
-    _mm256_storeu_ps(lanes[0], gm);
-    _mm256_storeu_ps(lanes[1], wm);
-    _mm256_storeu_ps(lanes[2], dm);
-    for (std::size_t q = 0; q < 3; ++q)
-        for (float x : lanes[q]) s[3 + q][0] = std::max(s[3 + q][0], x);
-    return i;
+    __m256 d = _mm256_sub_ps(now, wi);
+    if constexpr (!Whole) d = _mm256_and_ps(d, _mm256_castsi256_ps(live));  // missing elements: 0, whatever eps is
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    s.g2 = halves(s.g2, _mm256_mul_ps(gi, gi));
+    s.w2 = halves(s.w2, _mm256_mul_ps(wi, wi));
+    s.d2 = halves(s.d2, _mm256_mul_ps(d, d));
+    s.gm = _mm256_max_ps(s.gm, _mm256_and_ps(gi, magnitude));
+    s.wm = _mm256_max_ps(s.wm, _mm256_and_ps(wi, magnitude));
+    s.dm = _mm256_max_ps(s.dm, _mm256_and_ps(d, magnitude));
 }
 
-std::size_t adam_measured_wide(float* w, const float* g, float* m, float* v, std::size_t n, bool train, float b1,
-                               float b2, float c1, float c2, float step, float eps, float decay, float (&s)[6][4]) {
+__attribute__((target("avx"))) void adam_measured_avx(float* w, const float* g, float* m, float* v, std::size_t n,
+                                                      bool train, const adam_floats& k, tensor_update& out) {
+    avx_measures s{_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(),
+                   _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) measured_block8<true>(w + i, g + i, m + i, v + i, train, k, __m256i{}, s);
+    if (i < n) {
+        // The mask of the first n - i lanes: the table read from entry 8 - (n - i).
+        alignas(32) static const std::int32_t first[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+        const __m256i live = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 8 - (n - i)));
+        measured_block8<false>(w + i, g + i, m + i, v + i, train, k, live, s);
+    }
+    combined(s.g2, s.w2, s.d2, largest(s.gm), largest(s.wm), largest(s.dm), out);
+}
+
+bool adam_measured_wide(float* w, const float* g, float* m, float* v, std::size_t n, bool train, float b1, float b2,
+                        float c1, float c2, float step, float eps, float decay, tensor_update* stats) {
     const adam_floats k{b1, b2, c1, c2, step, eps, decay};
     switch (widest()) {
-        case width::avx512: return adam_measured_avx512(w, g, m, v, n, train, k, s);
-        case width::avx: return adam_measured_avx(w, g, m, v, n, train, k, s);
-        default: return 0;
+        case width::avx512: adam_measured_avx512(w, g, m, v, n, train, k, *stats); return true;
+        case width::avx: adam_measured_avx(w, g, m, v, n, train, k, *stats); return true;
+        default: return false;
     }
 }
 
@@ -225,12 +270,12 @@ void adam_lanes(T* w, const T* g, T* m, T* v, std::size_t n, bool train, const a
         if (!train) return;
         if (adam_update_wide(w, g, m, v, n, b1, b2, c1, c2, step, eps, decay)) return;
     }
+    // A measured float step in four lanes (the baseline's SSE) takes the widest vectors, with
+    // the same bits.
+    if constexpr (Measure && std::is_same_v<T, float> && L == 4)
+        if (adam_measured_wide(w, g, m, v, n, train, b1, b2, c1, c2, step, eps, decay, stats)) return;
     T s[6][L] = {};
     std::size_t i = 0;
-    // A measured float step in four lanes (the baseline's SSE) takes the widest vectors for its
-    // whole part, with the same bits.
-    if constexpr (Measure && std::is_same_v<T, float> && L == 4)
-        i = adam_measured_wide(w, g, m, v, n, train, b1, b2, c1, c2, step, eps, decay, s);
     B g2 = B::load_unaligned(s[0]), w2 = B::load_unaligned(s[1]), d2 = B::load_unaligned(s[2]),
       gm = B::load_unaligned(s[3]), wm = B::load_unaligned(s[4]), dm = B::load_unaligned(s[5]);
     for (; i + L <= n; i += L) {

@@ -1,30 +1,70 @@
 // The recorders' work (probes/nnprobe/probes/recorder.hpp), for float and double.
 #include <nnprobe/probes/recorder.hpp>
 
-#include <xsimd/xsimd.hpp>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+// The scan below runs over sizes known only at run time: g++'s default -O2 cost model
+// vectorises no loop that needs a remainder, so this file takes the dynamic one.
+#if !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
+
+#if defined(__x86_64__) && !defined(__clang__)
+#define NNP_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NNP_WIDE
+#endif
 
 namespace nnp::detail {
+namespace {
+
+// Whether any of p[0, n) is infinite or NaN, from the bits: a value is not finite when its
+// exponent bits are all ones, and then adding the exponent's lowest bit to them carries into
+// the sign bit; or-ed over all values, one integer pass the vectoriser takes at any width
+// (exact, unlike a sum, which may overflow).
+template <class T>
+NNP_WIDE bool any_nonfinite(const T* __restrict p, std::size_t n) {
+    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr U exponent = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    constexpr U lowest = exponent & (~exponent + 1);
+    U carried = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        U b;
+        std::memcpy(&b, p + i, sizeof b);
+        carried |= (b & exponent) + lowest;
+    }
+    return (carried >> (8 * sizeof(U) - 1)) != 0;
+}
+
+// The same over several matrices at once (a node's outputs, each step): one call and one
+// reduction for the whole model, where the matrices are small.
+template <class T>
+NNP_WIDE bool any_nonfinite(const matrix<T>* const* ms, std::size_t count) {
+    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr U exponent = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+    constexpr U lowest = exponent & (~exponent + 1);
+    U carried = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+        const T* __restrict p = ms[k]->data();
+        const std::size_t n = ms[k]->size();
+        for (std::size_t i = 0; i < n; ++i) {
+            U b;
+            std::memcpy(&b, p + i, sizeof b);
+            carried |= (b & exponent) + lowest;
+        }
+    }
+    return (carried >> (8 * sizeof(U) - 1)) != 0;
+}
+
+}  // namespace
 
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m) {
-    using B = xsimd::batch<T>;
-    constexpr std::size_t L = B::size;
     const T* p = m.data();
     const std::size_t n = m.size();
-    B a0(T(0)), a1(T(0)), a2(T(0)), a3(T(0));
-    std::size_t i = 0;
-    for (; i + 4 * L <= n; i += 4 * L) {
-        a0 += B::load_unaligned(p + i);
-        a1 += B::load_unaligned(p + i + L);
-        a2 += B::load_unaligned(p + i + 2 * L);
-        a3 += B::load_unaligned(p + i + 3 * L);
-    }
-    T lanes[L];
-    ((a0 + a1) + (a2 + a3)).store_unaligned(lanes);
-    T sum = 0;
-    for (T l : lanes) sum += l;
-    for (; i < n; ++i) sum += p[i];
-    if (std::isfinite(sum)) return 0;
+    if (!any_nonfinite(p, n)) return 0;
     std::size_t count = 0;
     for (std::size_t j = 0; j < n; ++j) count += !std::isfinite(p[j]);
     return count;
@@ -45,9 +85,12 @@ void node_recorders<T>::start(const std::vector<param_ref<T>>& params, std::size
 template <class T>
 void node_recorders<T>::after_backward(const std::vector<const matrix<T>*>& outputs, std::size_t step,
                                        bool snapshot) {
+    // Most steps have no non-finite output anywhere: one scan of all of them shows it.
+    const bool any = any_nonfinite(outputs.data(), series_.size());
+    if (!any && !snapshot) return;
     for (std::size_t i = 0; i < series_.size(); ++i) {
         auto& activity = series_[i];
-        const std::size_t bad = count_nonfinite(*outputs[i]);
+        const std::size_t bad = any ? count_nonfinite(*outputs[i]) : 0;
         activity.nonfinite_outputs += bad;
         if (bad && !activity.first_nonfinite_step) activity.first_nonfinite_step = step;
         if (bad && !activity.first_nonfinite_output_step) activity.first_nonfinite_output_step = step;

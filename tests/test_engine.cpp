@@ -765,7 +765,9 @@ TEST_CASE("Adam's float step gives the same bits recorded or not") {
 // the bits of the 4-lane loop that measured it before: sums of squares in four float lanes
 // (element i in lane i % 4, in index order), the lanes added in double, the largest magnitudes,
 // and a non-finite sum standing for its maximum. Checked against that loop written plainly,
-// on sizes with every tail, a frozen tensor, and gradients that overflow or are NaN.
+// on sizes with every tail, a frozen tensor, and gradients that overflow or are NaN; with
+// epsilon 0 too, where the zeros a masked last block loads would make 0 / 0; and nothing past
+// the tensor's end is written.
 TEST_CASE("Adam's measured float step: statistics with the bits of the 4-lane loop") {
     auto reference = [](const std::vector<float>& before, const std::vector<float>& after,
                         const std::vector<float>& g) {
@@ -786,36 +788,41 @@ TEST_CASE("Adam's measured float step: statistics with the bits of the 4-lane lo
     };
     auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
     for (const std::size_t n : {1, 3, 4, 7, 8, 15, 16, 17, 31, 37, 64, 1000, 1003}) {
-        for (const int kind : {0, 1, 2}) {  // finite gradients; one that overflows when squared; a NaN
-            CAPTURE(n);
-            CAPTURE(kind);
-            std::vector<float> w(n), g(n), frozen(n);
-            rng r(seed{29 + n});
-            for (auto& x : w) x = static_cast<float>(r.normal());
-            for (auto& x : frozen) x = static_cast<float>(r.normal());
-            std::vector<param_ref<float>> params{{1, "weight", w.data(), g.data(), n, true, 1.0},
-                                                 {1, "bias", frozen.data(), g.data(), n, false, 1.0}};
-            optimizer_state<adam, float> a(adam{.lr = 1e-2, .weight_decay = 1e-3});
-            std::vector<tensor_update> stats;
-            for (int t = 0; t < 3; ++t) {
-                for (auto& x : g) x = static_cast<float>(r.normal() * std::pow(10.0, r.uniform() * 4 - 3));
-                if (kind == 1) g[n / 2] = 3e20f;
-                if (kind == 2) g[n - 1] = std::numeric_limits<float>::quiet_NaN();
-                const std::vector<float> w0 = w, f0 = frozen;
-                a.step(params, &stats);
-                REQUIRE(stats.size() == 2);
-                for (std::size_t p = 0; p < 2; ++p) {
-                    const tensor_update want = p == 0 ? reference(w0, w, g) : reference(f0, frozen, g);
-                    const tensor_update& got = stats[p];
-                    CAPTURE(p);
-                    CHECK(same(got.grad_sq, want.grad_sq));
-                    CHECK(same(got.grad_max, want.grad_max));
-                    CHECK(same(got.weight_sq, want.weight_sq));
-                    CHECK(same(got.weight_max, want.weight_max));
-                    CHECK(same(got.delta_sq, want.delta_sq));
-                    CHECK(same(got.delta_max, want.delta_max));
+        for (const double eps : {1e-8, 0.0}) {
+            for (const int kind : {0, 1, 2}) {  // finite gradients; one that overflows when squared; a NaN
+                CAPTURE(n);
+                CAPTURE(eps);
+                CAPTURE(kind);
+                std::vector<float> w(n + 16), g(n), frozen(n);  // w: 16 more, which must stay put
+                rng r(seed{29 + n});
+                for (auto& x : w) x = static_cast<float>(r.normal());
+                for (auto& x : frozen) x = static_cast<float>(r.normal());
+                const std::vector<float> past(w.begin() + std::ptrdiff_t(n), w.end());
+                std::vector<param_ref<float>> params{{1, "weight", w.data(), g.data(), n, true, 1.0},
+                                                     {1, "bias", frozen.data(), g.data(), n, false, 1.0}};
+                optimizer_state<adam, float> a(adam{.lr = 1e-2, .eps = eps, .weight_decay = 1e-3});
+                std::vector<tensor_update> stats;
+                for (int t = 0; t < 3; ++t) {
+                    for (auto& x : g) x = static_cast<float>(r.normal() * std::pow(10.0, r.uniform() * 4 - 3));
+                    if (kind == 1) g[n / 2] = 3e20f;
+                    if (kind == 2) g[n - 1] = std::numeric_limits<float>::quiet_NaN();
+                    const std::vector<float> w0 = w, f0 = frozen;
+                    a.step(params, &stats);
+                    REQUIRE(stats.size() == 2);
+                    for (std::size_t p = 0; p < 2; ++p) {
+                        const tensor_update want = p == 0 ? reference(w0, w, g) : reference(f0, frozen, g);
+                        const tensor_update& got = stats[p];
+                        CAPTURE(p);
+                        CHECK(same(got.grad_sq, want.grad_sq));
+                        CHECK(same(got.grad_max, want.grad_max));
+                        CHECK(same(got.weight_sq, want.weight_sq));
+                        CHECK(same(got.weight_max, want.weight_max));
+                        CHECK(same(got.delta_sq, want.delta_sq));
+                        CHECK(same(got.delta_max, want.delta_max));
+                    }
+                    CHECK(frozen == f0);
+                    CHECK(std::equal(past.begin(), past.end(), w.begin() + std::ptrdiff_t(n)));
                 }
-                CHECK(frozen == f0);
             }
         }
     }

@@ -37,9 +37,9 @@ struct node_series {
 };
 
 namespace detail {
-// A sum is finite when every term is (or it overflowed, which the exact count below then
-// clears): a first pass sums the values in SIMD accumulators, as cheap as a scan gets, and
-// only a non-finite sum leads to counting. (src/recorder.cpp, for float and double.)
+// How many values of m are infinite or NaN. A first pass looks only for whether any is (one
+// integer pass over the bits, in the widest vectors), and only then are they counted.
+// (src/recorder.cpp, for float and double.)
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m);
 
