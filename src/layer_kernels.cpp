@@ -20,19 +20,7 @@
 #include <nnprobe/loss.hpp>
 
 #include "vector_lanes.hpp"
-
-// These loops run over sizes known only at run time: g++'s default -O2 cost model vectorises no
-// loop that needs a remainder, so this file takes the dynamic one (vectorising changes no bits:
-// g++ never reorders a floating-point sum without -ffast-math).
-#if !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")
-#endif
-
-#if defined(__x86_64__) && !defined(__clang__)
-#define NNP_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NNP_WIDE
-#endif
+#include "wide_loops.hpp"
 
 namespace nnp::detail {
 namespace {
