@@ -97,9 +97,8 @@ struct impl_of<T, G, 0> {
     using type = no_impl;
 };
 // A node's runtime part in the model. Its constructor and destructor are out of line, one
-// function per kind of node: inline, a deep graph's model would construct and destroy every
-// node's buffers in one function of thousands of statements, which costs g++'s optimiser
-// seconds.
+// function per kind of node: inline, a deep graph's model constructs and destroys every node's
+// buffers in one long function (out of line: 2.6% fewer compiler instructions at 200 nodes).
 template <class Impl>
 struct node_slot {
     Impl impl;
