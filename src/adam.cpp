@@ -276,8 +276,7 @@ void adam_lanes(T* w, const T* g, T* m, T* v, std::size_t n, bool train, const a
         if (adam_measured_wide(w, g, m, v, n, train, b1, b2, c1, c2, step, eps, decay, stats)) return;
     T s[6][L] = {};
     std::size_t i = 0;
-    B g2 = B::load_unaligned(s[0]), w2 = B::load_unaligned(s[1]), d2 = B::load_unaligned(s[2]),
-      gm = B::load_unaligned(s[3]), wm = B::load_unaligned(s[4]), dm = B::load_unaligned(s[5]);
+    B g2(T(0)), w2(T(0)), d2(T(0)), gm(T(0)), wm(T(0)), dm(T(0));
     for (; i + L <= n; i += L) {
         const B gi = B::load_unaligned(g + i), wi = B::load_unaligned(w + i);
         B now = wi;
