@@ -333,7 +333,10 @@ private:
     // count, never on its index: a member template per index would be a function per node,
     // each named after the whole graph, and g++'s time to mangle such names grows with the
     // square of their length (the cube of the depth over all nodes). The folds that walk the
-    // nodes pass the index and inputs as arguments.
+    // nodes pass the index and inputs as arguments. The steps a model takes once (description,
+    // initialisation, parameters) are out of line, so that a deep graph's folds are calls, not
+    // every node's body inlined (200 nodes: 2.5% fewer compiler instructions); forward and
+    // backward stay inline: out of line they cost a step of the Iris MLP 2-4%.
     template <std::size_t... I>
     void describe_nodes(std::index_sequence<I...>) {
         nodes_.clear();
@@ -343,7 +346,7 @@ private:
          ...);
     }
     template <class Shape, class L, std::size_t NIn>
-    void describe_node(const L& layer, std::size_t i, std::array<std::size_t, NIn> inputs) {
+    [[gnu::noinline]] void describe_node(const L& layer, std::size_t i, std::array<std::size_t, NIn> inputs) {
         detail::add_node_info(nodes_, i, detail::describe_layer(layer), S::names[i], detail::shape_text<Shape>(),
                               S::lin[i], inputs.data(), NIn, detail::couples_batch<L>());
     }
@@ -374,7 +377,7 @@ private:
         (init_node(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_).impl, I), ...);
     }
     template <class L, class Impl>
-    void init_node(const L& spec, Impl& impl, std::size_t i) {
+    [[gnu::noinline]] void init_node(const L& spec, Impl& impl, std::size_t i) {
         if constexpr (!std::is_same_v<Impl, detail::no_impl> &&
                       requires(rng r) { impl.init(spec, init_spec{}, r); }) {
             init_spec s{};
@@ -394,7 +397,7 @@ private:
         (collect_node_params(detail::get<I>(graph_.nodes).layer, detail::get<I>(impls_).impl, I), ...);
     }
     template <class L, class Impl>
-    void collect_node_params(const L& spec, Impl& impl, std::size_t i) {
+    [[gnu::noinline]] void collect_node_params(const L& spec, Impl& impl, std::size_t i) {
         if constexpr (requires { impl.for_each_param([](auto&&...) {}); }) {
             bool trainable = true;
             double lr_scale = 1.0;
