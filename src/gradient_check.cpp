@@ -147,7 +147,8 @@ static verdict gradient_check_verdict(const gradient_check_result& r, const std:
     return v;
 }
 
-verdict gradient_check_on(probe_target<double>& target, const probe_options& o) {
+template <class T>
+verdict gradient_check_on(probe_target<T>& target, const probe_options& o) {
     target.draw_subset();
     const auto run = target.start(o.run_seed);
     verdict v;
@@ -158,66 +159,7 @@ verdict gradient_check_on(probe_target<double>& target, const probe_options& o) 
     const auto r = run->check_nodes_alone(lo);
     return gradient_check_verdict(r, run->nodes(), lo, std::move(v.series));
 }
-
-}  // namespace nnp::detail
-
-namespace nnp::detail {
-
-// What gradient_check's own run and target leave out (pipeline_gradient.hpp): never called.
-[[noreturn]] static void not_in_gradient_check(const char* operation) {
-    throw error(fmt::format("nnprobe: internal error: gradient_check's run in double has no {}", operation));
-}
-
-void gradient_check_run::refresh_statistics() { not_in_gradient_check("refresh_statistics"); }
-std::pair<double, double> gradient_check_run::evaluate() { not_in_gradient_check("evaluate"); }
-const matrix<double>& gradient_check_run::infer() { not_in_gradient_check("infer"); }
-const matrix<double>& gradient_check_run::infer(const std::vector<std::size_t>&) { not_in_gradient_check("infer"); }
-const matrix<double>& gradient_check_run::forward_again(mode) { not_in_gradient_check("forward_again"); }
-void gradient_check_run::disable_dropout() { not_in_gradient_check("disable_dropout"); }
-void gradient_check_run::use_subset_statistics() { not_in_gradient_check("use_subset_statistics"); }
-double gradient_check_run::last_accuracy() const { not_in_gradient_check("last_accuracy"); }
-std::uint64_t gradient_check_run::last_labels_fingerprint() const { not_in_gradient_check("last_labels_fingerprint"); }
-void gradient_check_run::gather_order(std::size_t, std::vector<std::size_t>&) const {
-    not_in_gradient_check("gather_order");
-}
-const matrix<double>& gradient_check_run::output(std::size_t) const { not_in_gradient_check("output"); }
-const matrix<double>& gradient_check_run::gradient(std::size_t) const { not_in_gradient_check("gradient"); }
-matrix<double>& gradient_check_run::output_grad() { not_in_gradient_check("output_grad"); }
-void gradient_check_run::backward() { not_in_gradient_check("backward"); }
-void gradient_check_run::enable_input_gradient(bool) { not_in_gradient_check("enable_input_gradient"); }
-const std::vector<param_ref<double>>& gradient_check_run::params() const { not_in_gradient_check("params"); }
-const padding_mask* gradient_check_run::mask() const { not_in_gradient_check("mask"); }
-
-std::size_t gradient_check_target::subset_size() const { not_in_gradient_check("subset_size"); }
-std::size_t gradient_check_target::steps_per_epoch() const { not_in_gradient_check("steps_per_epoch"); }
-std::unique_ptr<any_run<double>> gradient_check_target::start_after(const any_run<double>&, seed) const {
-    not_in_gradient_check("start_after");
-}
-std::vector<std::vector<double>> gradient_check_target::initial_params(seed) const {
-    not_in_gradient_check("initial_params");
-}
-std::string gradient_check_target::unreproducible_stage(std::size_t, seed, std::string&) const {
-    not_in_gradient_check("unreproducible_stage");
-}
-void gradient_check_target::sample_loss(const matrix<double>&, std::size_t, matrix<double>&) const {
-    not_in_gradient_check("sample_loss");
-}
-bool gradient_check_target::classification() const { not_in_gradient_check("classification"); }
-double gradient_check_target::chance_loss() const { not_in_gradient_check("chance_loss"); }
-double gradient_check_target::loss_floor() const { not_in_gradient_check("loss_floor"); }
-double gradient_check_target::expected_initial_loss() const { not_in_gradient_check("expected_initial_loss"); }
-std::string gradient_check_target::expected_loss_text() const { not_in_gradient_check("expected_loss_text"); }
-bool gradient_check_target::impossible_loss(double) const { not_in_gradient_check("impossible_loss"); }
-const char* gradient_check_target::loss_name() const { not_in_gradient_check("loss_name"); }
-double gradient_check_target::max_update_ratio() const { not_in_gradient_check("max_update_ratio"); }
-std::vector<redundant_tensor> gradient_check_target::redundant(const std::vector<node_info>&) const {
-    not_in_gradient_check("redundant");
-}
-std::vector<unit_kind> gradient_check_target::unit_kinds() const { not_in_gradient_check("unit_kinds"); }
-std::vector<std::size_t> gradient_check_target::unit_widths() const { not_in_gradient_check("unit_widths"); }
-bool gradient_check_target::token_data() const { not_in_gradient_check("token_data"); }
-verdict gradient_check_target::sequence_check(any_run<double>&, int, const std::vector<std::size_t>&, seed) const {
-    not_in_gradient_check("sequence_check");
-}
+template verdict gradient_check_on(probe_target<float>&, const probe_options&);
+template verdict gradient_check_on(probe_target<double>&, const probe_options&);
 
 }  // namespace nnp::detail

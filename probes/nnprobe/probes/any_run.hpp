@@ -60,7 +60,8 @@ public:
     virtual const std::vector<param_ref<T>>& params() const = 0;
     virtual const std::vector<node_info>& nodes() const = 0;
     virtual const padding_mask* mask() const = 0;  // a sequence model's, else nullptr
-    // Every node checked alone in double (gradient_check; only a run in double has it).
+    // Every node checked alone in double on the input of the last forward_train (gradient_check;
+    // a run in float checks a copy of its network in double, with its weights).
     virtual gradient_check_result check_nodes_alone(const gradcheck::local_options& lo) = 0;
 };
 

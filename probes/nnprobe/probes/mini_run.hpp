@@ -94,6 +94,12 @@ public:
     // The network alone (no transforms, no gather) on the input of the last infer or
     // forward_train again, in mode `m`: for checks that backpropagate through it.
     const matrix<T>& forward_again(mode m) { return forward_input(infer_x_, m); }
+    // The same, through another model of the network (gradient_check's copy in double);
+    // `xbuf` holds the input in the model's scalar type for as long as the model reads it.
+    template <class U>
+    const matrix<U>& forward_again(model<U, G>& m, matrix<U>& xbuf, mode md) const {
+        return forward_on(m, infer_x_, xbuf, md);
+    }
     // Loss and accuracy on a whole data set in evaluation mode.
     std::pair<double, double> evaluate(const DS& ds) {
         const auto& out = infer(detail::inputs_of(ds));
@@ -254,10 +260,12 @@ private:
     }
     // The model's forward pass on an input: the features, or the token ids with their mask.
     // The model keeps references to `in` (node 0's output, the mask): `in` is a member.
-    const matrix<T>& forward_input(const input_type& in, mode m) {
-        const matrix<T>& x = detail::as_scalar(detail::input_values(in), xbuf_);
-        if constexpr (std::is_same_v<input_type, matrix<float>>) return model_.forward(x, m);
-        else return model_.forward(x, in.mask, m);
+    const matrix<T>& forward_input(const input_type& in, mode m) { return forward_on(model_, in, xbuf_, m); }
+    template <class U>
+    static const matrix<U>& forward_on(model<U, G>& net, const input_type& in, matrix<U>& xbuf, mode m) {
+        const matrix<U>& x = detail::as_scalar(detail::input_values(in), xbuf);
+        if constexpr (std::is_same_v<input_type, matrix<float>>) return net.forward(x, m);
+        else return net.forward(x, in.mask, m);
     }
     template <class Y>
     decltype(auto) target(const Y& y) { return detail::as_scalar(y, ybuf_); }

@@ -2,6 +2,7 @@
 // The one per-pipeline piece of the standard checks: any_run and probe_target (any_run.hpp)
 // implemented over a pipeline_run and the pipeline's types. Everything a check needs from the
 // types is here, so that the checks' bodies compile once, in the library.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <memory>
@@ -121,9 +122,21 @@ public:
         if constexpr (model<T, G>::sequential) return &net().mask();
         else return nullptr;
     }
+    // On the input of the last forward_train. A run in float is checked through a copy of its
+    // network in double holding its weights (float values are exact in double): central
+    // differences need double's precision, and the run stays what the other checks compile.
     gradient_check_result check_nodes_alone(const gradcheck::local_options& lo) override {
-        if constexpr (std::is_same_v<T, double>) return gradcheck::check_nodes_alone(run_.net(), lo);
-        else throw error("nnprobe: the node-by-node gradient check runs in double");
+        if constexpr (std::is_same_v<T, double>) {
+            return gradcheck::check_nodes_alone(run_.net(), lo);
+        } else {
+            auto copy = make_model<double>(run_.stages().net, net().initial_seed());
+            const auto& from = net().params();
+            for (std::size_t p = 0; p < from.size(); ++p)
+                std::copy_n(from[p].value, from[p].size, copy.params()[p].value);
+            matrix<double> x;
+            run_.forward_again(copy, x, mode::train);
+            return gradcheck::check_nodes_alone(copy, lo);
+        }
     }
 
     model<T, G>& net() { return run_.net(); }
@@ -134,42 +147,20 @@ private:
     const DS& sub_;
 };
 
-// What every target of pipeline `p` checked on `data` with options `o` holds: the pipeline, the
-// data, the options and the probe subset drawn from the data. Target: the interface it serves
-// (probe_target<T>, or gradient_check's own).
-template <class P, class Target>
-class subset_target : public Target {
-public:
-    using DS = typename P::dataset_type;
-
-    subset_target(const P& p, const DS& data, const probe_options& o) : p_(p), data_(data), o_(o) {}
-
-    void draw_subset() override {
-        check_targets_fit_loss<typename P::loss_type>(data_);
-        sub_ = probe_subset(data_, o_);
-    }
-
-protected:
-    const P& p_;
-    const DS& data_;
-    probe_options o_;
-    DS sub_;
-};
-
 // Pipeline `p` checked on `data` with options `o`, as a probe_target.
 template <class T, class P>
-class pipeline_target final : public subset_target<P, probe_target<T>> {
-    using base = subset_target<P, probe_target<T>>;
-    using base::p_;
-    using base::o_;
-    using base::sub_;
-
+class pipeline_target final : public probe_target<T> {
 public:
     using DS = typename P::dataset_type;
     using G = typename P::graph_type;
     using Loss = typename P::loss_type;
 
-    using base::base;
+    pipeline_target(const P& p, const DS& data, const probe_options& o) : p_(p), data_(data), o_(o) {}
+
+    void draw_subset() override {
+        check_targets_fit_loss<Loss>(data_);
+        sub_ = probe_subset(data_, o_);
+    }
 
     std::size_t subset_size() const override { return sub_.size(); }
     std::size_t steps_per_epoch() const override { return detail::steps_per_epoch(p_, sub_, o_.run_seed); }
@@ -227,6 +218,12 @@ public:
             throw error("nnprobe: padding_invariance and causality take token data");
         }
     }
+
+private:
+    const P& p_;
+    const DS& data_;
+    probe_options o_;
+    DS sub_;
 };
 
 }  // namespace nnp::detail
