@@ -271,7 +271,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void forward_kernel
                                                                                    const T* qkv, T* att,
                                                                                    T* heads) {
     constexpr std::size_t L = lanes<T>::count;
-    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D, P = d.padded_len();
+    const std::size_t D = d.width, H = d.heads, dh = D / H, len = d.len, ld = 3 * D;
     // Scratch as scalars: a vector type's alignment is lost as a template argument. The queries
     // and outputs of every head at once: q and o are D vectors of L queries.
     thread_local std::vector<T> q_, o_, s_;
