@@ -15,13 +15,19 @@ Then times a whole user test program as a user's build makes it: their model tra
 (bench/suite_model.cpp, one NNP_PROBE_SUITE) compiled, and linked with libnnprobe.a and the
 prebuilt doctest main (libnnprobe_doctest_main.a, built once with the library, never by the
 user's build): {"user_program_compile_s", "user_program_compile_cpu_s",
-"user_program_measures"}.
+"user_program_measures"}. The same program again with a precompiled header of the two nnprobe
+headers that file includes, as the README shows it (built once with the file's exact flags,
+"pch_build_s", then forced in with -include; -Werror=invalid-pch makes a .gch GCC cannot use a
+failure, not a silent full parse): {"user_program_compile_pch_s",
+"user_program_compile_pch_cpu_s"}. Both are medians of --user-reps runs, interleaved (plain,
+PCH, plain, PCH, ...), with every run's figures beside them.
 """
 import argparse
 import json
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,12 +119,55 @@ def measured(cmd, cwd, cap_mb, timeout):
     return r["seconds"], r["peak_mb"], None, r["cpu_s"]
 
 
+# The precompiled header of a test program, as the README shows it: the two headers that
+# bench/suite_model.cpp includes.
+PCH_HEADER = """#include <nnprobe/probes/doctest.hpp>
+#include <nnprobe/probes.hpp>
+"""
+
+
+def build_pch(base, cwd, tmp, cap_mb, timeout):
+    """Writes the header into its own folder under tmp and precompiles it with `base`, the model
+    translation unit's exact flags (a .gch is usable only under the flags it was built with).
+    Returns (header path, seconds, error)."""
+    folder = os.path.join(tmp, "pch")
+    os.makedirs(folder, exist_ok=True)
+    header = os.path.join(folder, "nnprobe_pch.hpp")
+    with open(header, "w") as f:
+        f.write(PCH_HEADER)
+    s, _, err, _ = measured(base + ["-x", "c++-header", header, "-o", header + ".gch"], cwd, cap_mb, timeout)
+    return header, s, err
+
+
+def pch_args(header):
+    """GCC takes header.gch in place of a header forced in with -include; an unusable .gch is an
+    error, not a silent parse of the header (that would time the plain build twice)."""
+    return ["-include", header, "-Winvalid-pch", "-Werror=invalid-pch"]
+
+
+def user_program(flags, cwd, build, archives, stem, cap_mb, timeout):
+    """Compiles bench/suite_model.cpp with `flags` and links it with `archives`, as a user's build
+    makes their test program: ({"seconds", "cpu_s"}, error), the two steps added up."""
+    obj = stem + "_suite_model.cpp.o"
+    s, _, err, cpu = measured(flags + ["-c", os.path.join(ROOT, "bench/suite_model.cpp"), "-o", obj],
+                              cwd, cap_mb, timeout)
+    if err:
+        return None, err
+    libs = subprocess.run(["pkg-config", "--libs", "openblas", "fmt"], capture_output=True, text=True).stdout.split()
+    s2, _, err, cpu2 = measured(["c++", obj] + archives + libs + ["-o", stem + "_prog"], build, cap_mb, timeout)
+    if err:
+        return None, err
+    return {"seconds": s + s2, "cpu_s": cpu + cpu2}, None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("--nodes", default="25,50,100,200")
     ap.add_argument("--cap-mb", type=int, default=3000)
     ap.add_argument("--timeout", type=int, default=180)
+    ap.add_argument("--user-reps", type=int, default=3,
+                    help="runs of the whole user program, each without and with the precompiled header")
     a = ap.parse_args()
     build = a.build if os.path.isabs(a.build) else os.path.join(ROOT, a.build)
     base, cwd = compile_command(build, "bench/suite_model.cpp")
@@ -134,30 +183,46 @@ def main():
             print(json.dumps(row), flush=True)
 
         # A whole user test program: the model translation unit compiled, then linked with the
-        # library and the prebuilt doctest main, as a user's build does.
-        total, total_cpu, failed = 0.0, 0.0, None
-        obj = os.path.join(tmp, "suite_model.cpp.o")
-        s, _, err, cpu = measured(base + ["-c", os.path.join(ROOT, "bench/suite_model.cpp"), "-o", obj],
-                                  cwd, a.cap_mb, a.timeout)
-        failed = failed or err
-        total += s or 0.0
-        total_cpu += cpu or 0.0
+        # library and the prebuilt doctest main, as a user's build does; without and with the
+        # precompiled header, interleaved.
         archives = [os.path.join(build, name) for name in ("libnnprobe.a", "libnnprobe_doctest_main.a")]
         missing = [p for p in archives if not os.path.exists(p)]
-        if missing:
-            failed = failed or f"not built: {', '.join(missing)}"
-        libs = subprocess.run(["pkg-config", "--libs", "openblas", "fmt"], capture_output=True, text=True).stdout.split()
-        s, _, err, cpu = measured(["c++", obj] + archives + libs + ["-o", os.path.join(tmp, "prog")],
-                                  build, a.cap_mb, a.timeout)
-        failed = failed or err
-        total += s or 0.0
-        total_cpu += cpu or 0.0
-        row = {"user_program_compile_s": None if failed else total,
-               "user_program_compile_cpu_s": None if failed else total_cpu,
+        failed = f"not built: {', '.join(missing)}" if missing else None
+        header, pch_s, err = build_pch(base, cwd, tmp, a.cap_mb, a.timeout) if not failed else (None, None, None)
+        pch_failed = err and "precompiled header: " + err
+        runs = {"plain": [], "pch": []}
+        for _ in range(a.user_reps if not failed else 0):
+            for kind in ("plain", "pch"):
+                if kind == "pch" and pch_failed:
+                    continue
+                r, err = user_program(base + (pch_args(header) if kind == "pch" else []), cwd, build, archives,
+                                      os.path.join(tmp, kind), a.cap_mb, a.timeout)
+                if err:
+                    if kind == "plain":
+                        failed = failed or err
+                    else:
+                        pch_failed = pch_failed or err
+                else:
+                    runs[kind].append(r)
+
+        def med(kind, key, bad):
+            return None if bad or not runs[kind] else statistics.median(r[key] for r in runs[kind])
+        row = {"user_program_compile_s": med("plain", "seconds", failed),
+               "user_program_compile_cpu_s": med("plain", "cpu_s", failed),
+               "user_program_runs_s": [r["seconds"] for r in runs["plain"]],
                "user_program_measures": "bench/suite_model.cpp compiled, linked with libnnprobe.a "
-                                        "and the prebuilt doctest main (libnnprobe_doctest_main.a)"}
+                                        "and the prebuilt doctest main (libnnprobe_doctest_main.a)",
+               "user_program_compile_pch_s": med("pch", "seconds", failed or pch_failed),
+               "user_program_compile_pch_cpu_s": med("pch", "cpu_s", failed or pch_failed),
+               "user_program_pch_runs_s": [r["seconds"] for r in runs["pch"]],
+               "pch_build_s": pch_s,
+               "pch_measures": "the same, with a precompiled header of <nnprobe/probes/doctest.hpp> and "
+                               "<nnprobe/probes.hpp> (built once, pch_build_s, not counted) forced in "
+                               "with -include"}
         if failed:
             row["error"] = failed
+        if pch_failed:
+            row["pch_error"] = pch_failed
         print(json.dumps(row), flush=True)
 
 

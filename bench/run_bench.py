@@ -2,6 +2,7 @@
 """`./run.sh bench`: nnprobe beside PyTorch, libtorch and dlib on the workloads of bench/README.md.
 
     python3 bench/run_bench.py [--build build] [--reps 5] [--no-install]
+    python3 bench/run_bench.py --compile-only [--scaling-nodes 25]
 
 1. Installs the peers when missing (Debian's python3-torch, libtorch-dev and libdlib-dev; as root, with
    apt-get). A peer that cannot be installed is reported and left out; the others still run.
@@ -12,18 +13,23 @@
 4. Runs nnprobe, torch, dlib, nnprobe, torch, dlib, ... (interleaved, --reps times, one thread:
    OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)) and takes medians.
 5. Times the process that runs the four-check doctest suite on the Iris MLP (median of 5), the
-   compilation of its model translation unit with the project's flags (median of 3), and the
-   peak memory of a W3 run.
+   compilation of its model translation unit with the project's flags (median of 3), and again
+   with a precompiled header of the two nnprobe headers it includes (median of 3, interleaved
+   with the former; the header's own build reported apart), and the peak memory of a W3 run.
 6. Prints the table and writes BUILD/bench/results.json.
+
+--compile-only measures the compile times alone (model translation unit, sequence example,
+bench/compile_scaling.py), with no workloads and no peers, and writes
+BUILD/bench/compile_results.json with the same keys results.json gives them.
 """
 import argparse
 import json
 import os
-import shlex
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -168,31 +174,38 @@ def time_suite_process(exe, n=5):
 
 
 def time_model_tu(build, n=3):
-    """Compile suite_model.cpp alone with the exact command meson uses (the project's flags)."""
-    with open(os.path.join(build, "compile_commands.json")) as f:
-        cmds = json.load(f)
-    entry = next(c for c in cmds if c["file"].endswith("bench/suite_model.cpp"))
-    args = shlex.split(entry["command"]) if "command" in entry else entry["arguments"]
+    """Compile suite_model.cpp alone with the exact command meson uses (the project's flags), and
+    the same command with a precompiled header of the two nnprobe headers it includes (built once
+    with those flags, as meson or CMake would build it for a user's target): n runs of each,
+    interleaved, timed by compile_scaling.measured; medians of the wall seconds."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import compile_scaling
+    base, cwd = compile_scaling.compile_command(build, "bench/suite_model.cpp")
     out = os.path.join(os.path.abspath(build), "bench", "model_tu_timing.o")
-    cleaned, skip = [], False
-    for a in args:  # our own output file, no dependency file
-        if skip:
-            skip = False
-            continue
-        if a in ("-o", "-MF", "-MQ", "-MT"):
-            skip = True
-            continue
-        if a in ("-MD", "-MMD"):
-            continue
-        cleaned.append(a)
-    cleaned += ["-o", out]
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        subprocess.run(cleaned, cwd=entry["directory"], check=True)
-        times.append(time.perf_counter() - t0)
-    os.remove(out)
-    return statistics.median(times), times, " ".join(cleaned)
+    plain = base + ["-c", os.path.join(ROOT, "bench", "suite_model.cpp"), "-o", out]
+    r = {"runs_s": [], "pch_runs_s": [], "command": " ".join(plain), "pch_error": None}
+    with tempfile.TemporaryDirectory(prefix="nnp-pch-") as tmp:
+        header, r["pch_build_s"], err = compile_scaling.build_pch(base, cwd, tmp, 3000, 300)
+        with_pch = base + compile_scaling.pch_args(header) + plain[len(base):]
+        r["pch_command"] = " ".join(with_pch)
+        if err:
+            r["pch_error"] = f"building the precompiled header failed: {err}"
+        for _ in range(n):
+            for cmd, runs in ((plain, r["runs_s"]), (with_pch, r["pch_runs_s"])):
+                if runs is r["pch_runs_s"] and r["pch_error"]:
+                    continue
+                t, _, err, _ = compile_scaling.measured(cmd, cwd, 3000, 300)
+                if err and cmd is plain:
+                    raise RuntimeError(f"compiling bench/suite_model.cpp failed: {err}\n{' '.join(cmd)}")
+                if err:
+                    r["pch_error"] = f"compiling with the precompiled header failed: {err}"
+                    continue
+                runs.append(t)
+    if os.path.exists(out):
+        os.remove(out)
+    r["s"] = statistics.median(r["runs_s"])
+    r["pch_s"] = statistics.median(r["pch_runs_s"]) if r["pch_runs_s"] and not r["pch_error"] else None
+    return r
 
 
 def time_example_tu(build, source, n=3):
@@ -219,6 +232,94 @@ def time_example_tu(build, source, n=3):
             "runs_s": times, "command": " ".join(full)}
 
 
+def compile_figures(build, a):
+    """The compile-time figures, under the keys results.json gives them."""
+    say("compiling the model translation unit (bench/suite_model.cpp), without and with a precompiled header ...")
+    tu = time_model_tu(build)
+    say("compiling the sequence example (examples/sequence_classifier.cpp) ...")
+    seq = time_example_tu(build, "examples/sequence_classifier.cpp")
+    scaling, user_prog = [], {}
+    if not a.no_compile_scaling:
+        say(f"compile time against depth (bench/compile_scaling.py: {a.scaling_nodes} nodes) and a whole user "
+            "program ...")
+        rows = json_lines(subprocess.run([sys.executable, os.path.join(ROOT, "bench", "compile_scaling.py"),
+                                          "--build", build, "--nodes", a.scaling_nodes],
+                                         cwd=ROOT, capture_output=True, text=True).stdout)
+        scaling = [r for r in rows if "nodes" in r]
+        user_prog = next((r for r in rows if "user_program_compile_s" in r), {})
+    return {
+        "model_tu_compile_s": tu["s"],
+        "model_tu_compile_runs_s": tu["runs_s"],
+        "model_tu_compile_command": tu["command"],
+        "model_tu_compile_pch_s": tu["pch_s"],
+        "model_tu_compile_pch_runs_s": tu["pch_runs_s"],
+        "model_tu_compile_pch_command": tu["pch_command"],
+        "model_tu_compile_pch_error": tu["pch_error"],
+        "pch_build_s": tu["pch_build_s"],
+        "sequence_example_compile_s": seq["s"],
+        "sequence_example_compile_cpu_s": seq["cpu_s"],
+        "sequence_example_compile_peak_mb": seq["peak_mb"],
+        "sequence_example_compile_runs_s": seq["runs_s"],
+        "sequence_example_compile_command": seq["command"],
+        "user_program_compile_s": user_prog.get("user_program_compile_s"),
+        "user_program_compile_cpu_s": user_prog.get("user_program_compile_cpu_s"),
+        "user_program_measures": user_prog.get("user_program_measures"),
+        "user_program_compile_runs_s": user_prog.get("user_program_runs_s", []),
+        "user_program_compile_pch_s": user_prog.get("user_program_compile_pch_s"),
+        "user_program_compile_pch_cpu_s": user_prog.get("user_program_compile_pch_cpu_s"),
+        "user_program_compile_pch_runs_s": user_prog.get("user_program_pch_runs_s", []),
+        "user_program_pch_build_s": user_prog.get("pch_build_s"),
+        "user_program_pch_measures": user_prog.get("pch_measures"),
+        "user_program_error": user_prog.get("error"),
+        "user_program_pch_error": user_prog.get("pch_error"),
+        "compile_scaling": scaling,
+    }
+
+
+def compile_lines(c):
+    """The summary lines of the compile-time figures."""
+    def runs(xs):
+        return ", ".join(f"{x:.2f}" for x in xs)
+    lines = [f"compile, the model translation unit (bench/suite_model.cpp): {c['model_tu_compile_s']:.2f} s "
+             f"(runs {runs(c['model_tu_compile_runs_s'])}; target <= {COMPILE_TARGET_S:g} s)"]
+    if c["model_tu_compile_pch_s"] is not None:
+        lines.append(f"compile, the same with the precompiled header: {c['model_tu_compile_pch_s']:.2f} s "
+                     f"(runs {runs(c['model_tu_compile_pch_runs_s'])}, interleaved with the former; "
+                     f"the header itself {c['pch_build_s']:.2f} s once)")
+    else:
+        lines.append(f"compile, the same with the precompiled header: {c['model_tu_compile_pch_error']}")
+    for r in c["compile_scaling"]:
+        lines.append(f"compile, {r['nodes']} nodes: " + (f"{r['seconds']:.1f} s wall, {r['cpu_s']:.1f} s CPU, {r['peak_mb']:.0f} MB"
+                                                        if r["seconds"] is not None else r.get("error", "failed")))
+    if c["user_program_measures"] or c["user_program_error"]:
+        up, upc = c["user_program_compile_s"], c["user_program_compile_pch_s"]
+        lines.append("compile, a whole user test program (one NNP_PROBE_SUITE, linked with the prebuilt doctest main): "
+                     + (f"{up:.1f} s wall, {c['user_program_compile_cpu_s']:.1f} s CPU (target <= {USER_PROGRAM_TARGET_S:g} s)"
+                        if up is not None else c["user_program_error"] or "failed"))
+        lines.append("compile, the same with the precompiled header: "
+                     + (f"{upc:.1f} s wall, {c['user_program_compile_pch_cpu_s']:.1f} s CPU (the header itself "
+                        f"{c['user_program_pch_build_s']:.1f} s once)"
+                        if upc is not None else c["user_program_pch_error"] or c["user_program_error"] or "failed"))
+    return lines
+
+
+def compile_only(build, a):
+    """--compile-only: the compile figures alone. The user program links the library and the
+    prebuilt doctest main, so those two are built first."""
+    if not os.path.exists(os.path.join(build, "build.ninja")):
+        subprocess.run(["meson", "setup", build], cwd=ROOT, check=True)
+    subprocess.run(["ninja", "-C", build, "libnnprobe.a", "libnnprobe_doctest_main.a"], cwd=ROOT, check=True)
+    c = compile_figures(build, a)
+    say("")
+    for line in compile_lines(c):
+        say(line)
+    out_dir = os.path.join(build, "bench")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "compile_results.json"), "w") as f:
+        json.dump(c, f, indent=2)
+    say(f"\nwrote {os.path.relpath(os.path.join(out_dir, 'compile_results.json'), ROOT)}")
+
+
 def fmt_us(v, wid):
     if v is None:
         return "-"
@@ -232,8 +333,15 @@ def main():
     ap.add_argument("--no-install", action="store_true", help="do not apt-get the peers")
     ap.add_argument("--no-compile-scaling", action="store_true",
                     help="skip bench/compile_scaling.py (compile time against network depth)")
+    ap.add_argument("--scaling-nodes", default="25,50,100,200",
+                    help="network sizes for bench/compile_scaling.py")
+    ap.add_argument("--compile-only", action="store_true",
+                    help="only the compile times (no workloads, no peers): BUILD/bench/compile_results.json")
     a = ap.parse_args()
     build = a.build if os.path.isabs(a.build) else os.path.join(ROOT, a.build)
+    if a.compile_only:
+        compile_only(build, a)
+        return
 
     if not a.no_install:
         install_peers()
@@ -295,19 +403,12 @@ def main():
 
     say("suite process (four-check doctest suite on the Iris MLP) ...")
     suite_ms, suite_runs = time_suite_process(suite)
-    say("compiling the model translation unit (bench/suite_model.cpp) ...")
-    tu_s, tu_runs, tu_cmd = time_model_tu(build)
-    say("compiling the sequence example (examples/sequence_classifier.cpp) ...")
-    seq = time_example_tu(build, "examples/sequence_classifier.cpp")
+    comp = compile_figures(build, a)
+    tu_s, tu_pch_s = comp["model_tu_compile_s"], comp["model_tu_compile_pch_s"]
+    up, up_pch = comp["user_program_compile_s"], comp["user_program_compile_pch_s"]
+    seq_s = comp["sequence_example_compile_s"]
     say("recording overhead and false alarms over 200 seeds (bench/probe_costs.cpp) ...")
     costs = json_lines(subprocess.run([paths["probe_costs"]], cwd=ROOT, capture_output=True, text=True).stdout)
-    scaling, user_prog = [], {}
-    if not a.no_compile_scaling:
-        say("compile time against depth (bench/compile_scaling.py: 25/50/100/200 nodes) ...")
-        rows = json_lines(subprocess.run([sys.executable, os.path.join(ROOT, "bench", "compile_scaling.py"),
-                                          "--build", build], cwd=ROOT, capture_output=True, text=True).stdout)
-        scaling = [r for r in rows if "nodes" in r]
-        user_prog = next((r for r in rows if "user_program_compile_s" in r), {})
     say("peak memory of a W3 run ...")
     rss = {name: peak_rss_kb(cmd[:-2] + ["--runs", "1", "--workload", "W3"], ENV if name == "nnprobe" else peer_env)
            for name, cmd in impls}
@@ -342,18 +443,7 @@ def main():
     results["ratio_targets"] = ratio_targets(results)
     results["suite_process_ms"] = suite_ms
     results["suite_process_runs_ms"] = suite_runs
-    results["model_tu_compile_s"] = tu_s
-    results["model_tu_compile_runs_s"] = tu_runs
-    results["model_tu_compile_command"] = tu_cmd
-    results["sequence_example_compile_s"] = seq["s"]
-    results["sequence_example_compile_cpu_s"] = seq["cpu_s"]
-    results["sequence_example_compile_peak_mb"] = seq["peak_mb"]
-    results["sequence_example_compile_runs_s"] = seq["runs_s"]
-    results["sequence_example_compile_command"] = seq["command"]
-    results["user_program_compile_s"] = user_prog.get("user_program_compile_s")
-    results["user_program_compile_cpu_s"] = user_prog.get("user_program_compile_cpu_s")
-    results["user_program_measures"] = user_prog.get("user_program_measures")
-    results["compile_scaling"] = scaling
+    results.update(comp)  # model_tu_compile_*, pch_build_s, sequence_example_*, user_program_*, compile_scaling
     results["w3_peak_rss_kb"] = rss.get("nnprobe")
     results["w3_peak_rss_kb_torch"] = rss.get("torch")
     results["w3_peak_rss_kb_dlib"] = rss.get("dlib")
@@ -381,13 +471,18 @@ def main():
                  f"<= {SUITE_TARGET_MS:g} ms {'met' if suite_ms <= SUITE_TARGET_MS else 'MISSED'}"))
     rows.append(("model TU compile", f"{tu_s:.2f} s", "", "", "", "", "", "",
                  f"<= {COMPILE_TARGET_S:g} s {'met' if tu_s <= COMPILE_TARGET_S else 'MISSED'}"))
-    if user_prog.get("user_program_compile_s") is not None:
-        up = user_prog["user_program_compile_s"]
+    if tu_pch_s is not None:
+        rows.append(("model TU compile, PCH", f"{tu_pch_s:.2f} s (+{comp['pch_build_s']:.2f} s once)",
+                     "", "", "", "", "", "", ""))
+    if up is not None:
         rows.append(("user program compile", f"{up:.2f} s", "", "", "", "", "", "",
                      f"<= {USER_PROGRAM_TARGET_S:g} s {'met' if up <= USER_PROGRAM_TARGET_S else 'MISSED'}"))
-    if seq["s"] is not None:
-        rows.append(("sequence example compile", f"{seq['s']:.2f} s ({seq['cpu_s']:.2f} s CPU), {seq['peak_mb']:.0f} MB",
+    if up_pch is not None:
+        rows.append(("user program compile, PCH", f"{up_pch:.2f} s (+{comp['user_program_pch_build_s']:.2f} s once)",
                      "", "", "", "", "", "", ""))
+    if seq_s is not None:
+        rows.append(("sequence example compile", f"{seq_s:.2f} s ({comp['sequence_example_compile_cpu_s']:.2f} s CPU), "
+                     f"{comp['sequence_example_compile_peak_mb']:.0f} MB", "", "", "", "", "", "", ""))
     rows.append(("W3 peak RSS", f"{rss.get('nnprobe') or 0:,} KB",
                  *(f"{rss[p]:,} KB" if rss.get(p) else "-" for p in ("torch", "libtorch", "dlib")),
                  "", "", "", ""))
@@ -420,13 +515,8 @@ def main():
     say(f"BLAS: {b['library']}, kernel {b['kernel']}"
         + (f" (switched by nnprobe from {b['detected']})" if b["switched"] else "")
         + f"; the W3 step's five products alone: {floor_us:.0f} us, {b['sgemm_gflops']:.1f} GFLOP/s")
-    for c in scaling:
-        say(f"compile, {c['nodes']} nodes: " + (f"{c['seconds']:.1f} s wall, {c['cpu_s']:.1f} s CPU, {c['peak_mb']:.0f} MB"
-                                                if c["seconds"] is not None else c.get("error", "failed")))
-    if user_prog:
-        say("compile, a whole user test program (one NNP_PROBE_SUITE, linked with the prebuilt doctest main): "
-            + (f"{user_prog['user_program_compile_s']:.1f} s wall, {user_prog['user_program_compile_cpu_s']:.1f} s CPU"
-               if user_prog.get("user_program_compile_s") is not None else user_prog.get("error", "failed")))
+    for line in compile_lines(comp):
+        say(line)
     say("ratio targets (fastest of the interleaved runs, same run):")
     for t in results["ratio_targets"]:
         say(f"  {t['what']}: {'-' if t['value'] is None else format(t['value'], '.2f')} "

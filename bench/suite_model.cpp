@@ -1,7 +1,7 @@
 // One translation unit holding one model and the full probe suite, as a user's test file
 // would: the Iris MLP and the four checks as doctest test cases. The benchmarks time the
 // process that runs it ("suite_process_ms") and the compilation of this file alone
-// ("model_tu_compile_s").
+// ("model_tu_compile_s"; with a precompiled header of its two includes, "model_tu_compile_pch_s").
 #include <nnprobe/probes/doctest.hpp>
 #include <nnprobe/probes.hpp>
 

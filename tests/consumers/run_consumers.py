@@ -11,7 +11,9 @@ In each route the consumer must compile with -ffp-contract=off (the same-bits pr
 print exactly what the same program built inside the project prints (--reference); and a
 doctest program of test cases only (consumer_test.cpp), linked with nnprobe's prebuilt doctest
 main (the nnprobe-doctest-main dependency and .pc file, the nnprobe::doctest_main target), must
-build and pass.
+build and pass. In the meson and CMake routes that program is built with a precompiled header of
+<nnprobe/probes.hpp> and <nnprobe/probes/doctest.hpp>, as the README shows, and the compiler
+must have used it (check_pch).
 
 Usage: run_consumers.py ROUTE --source-root DIR --build-root DIR --reference EXE
 Exit status 0 on success, 77 (skipped) when the route's tool (cmake) is missing, 1 otherwise.
@@ -20,6 +22,7 @@ import argparse
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -62,6 +65,48 @@ def check_flag(commands, what):
         fail(f"{what}: the consumer is compiled without -ffp-contract=off:\n{commands}")
 
 
+def check_pch(build_dir, gch_name):
+    """The test program's object was compiled with the precompiled header, not by parsing its
+    headers: the .gch exists, the compile command forces it in (-include) with -Winvalid-pch made
+    an error, GCC marks it used ('!' under -H) when the command is rerun, and the same command
+    with another optimisation level (which makes the .gch unusable) fails instead of quietly
+    parsing the headers again."""
+    gch = sorted(build_dir.rglob(gch_name))
+    if not gch:
+        fail(f"no precompiled header {gch_name} in {build_dir}")
+    entries = json.loads((build_dir / "compile_commands.json").read_text())
+    entry = next((e for e in entries if e["file"].endswith("consumer_test.cpp")), None)
+    if entry is None:
+        fail(f"consumer_test.cpp is not in {build_dir / 'compile_commands.json'}")
+    args = shlex.split(entry["command"]) if "command" in entry else entry["arguments"]
+    header = gch[0].name[:-len(".gch")]
+    forced = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-include"]
+    if not any(pathlib.Path(f).name == header for f in forced):
+        fail(f"consumer_test.cpp is compiled without -include {header}: {' '.join(args)}")
+    for flag in ("-Winvalid-pch", "-Werror=invalid-pch"):
+        if flag not in args:
+            fail(f"consumer_test.cpp is compiled without {flag}: {' '.join(args)}")
+    cleaned, skip = [], False
+    for a in args:  # the same command, checking syntax only: no object, no dependency file
+        if skip:
+            skip = False
+        elif a in ("-o", "-MF", "-MQ", "-MT"):
+            skip = True
+        elif a not in ("-c", "-MD", "-MMD"):
+            cleaned.append(a)
+    check = cleaned + ["-fsyntax-only", "-fdiagnostics-color=never", "-H"]
+    p = subprocess.run(check, cwd=entry["directory"], capture_output=True, text=True)
+    used = [l for l in p.stderr.splitlines() if l.startswith("! ") and l.endswith(gch_name)]
+    if p.returncode or not used:
+        fail(f"GCC did not use the precompiled header (no '! ...{gch_name}' under -H):\n"
+             f"$ {' '.join(check)}\n{p.stderr[-2000:]}")
+    other = check + ["-O2" if "-O0" in args else "-O0"]
+    p = subprocess.run(other, cwd=entry["directory"], capture_output=True, text=True)
+    if p.returncode == 0 or "invalid-pch" not in p.stderr:
+        fail(f"an unusable precompiled header (another optimisation level) did not fail the build:\n"
+             f"$ {' '.join(other)}\n{p.stderr[-2000:]}")
+
+
 def route_meson(src, work):
     (work / "subprojects").mkdir()
     # A copy of the tree without build folders, as a wrap or a git submodule would give.
@@ -70,6 +115,7 @@ def route_meson(src, work):
     shutil.copy(HERE / "meson.build.in", work / "meson.build")
     shutil.copy(HERE / "consumer.cpp", work / "consumer.cpp")
     shutil.copy(HERE / "consumer_test.cpp", work / "consumer_test.cpp")
+    shutil.copytree(HERE / "pch", work / "pch")
     run(["meson", "setup", "b", "--wrap-mode=forcefallback"], cwd=work)
     targets = json.loads(run(["meson", "introspect", "--targets", "b"], cwd=work))
     theirs = sorted(t["name"] for t in targets if t["subproject"] == "nnprobe")
@@ -80,6 +126,7 @@ def route_meson(src, work):
         fail(f"as a subproject nnprobe registers {len(tests)} tests in its user's `meson test`")
     run(["ninja", "-C", "b"], cwd=work)
     check_flag(run(["ninja", "-C", "b", "-t", "commands"], cwd=work), "meson subproject")
+    check_pch(work / "b", "nnprobe_pch.hpp.gch")
     return work / "b" / "consumer", work / "b" / "consumer_test"
 
 
@@ -119,6 +166,7 @@ def route_cmake(src, build_root, work):
          "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"])
     run(["cmake", "--build", str(work / "b")])
     check_flag((work / "b" / "compile_commands.json").read_text(), "CMake nnprobe::nnprobe")
+    check_pch(work / "b", "cmake_pch.hxx.gch")
     return work / "b" / "consumer", work / "b" / "consumer_test"
 
 
