@@ -84,6 +84,26 @@ verdict sweep_verdict(const sweep_result& r) {
     return v;
 }
 
+verdict standard_check_on(standard_check c, probe_target<float>* t, const probe_options& o) {
+    static constexpr const char* names[] = {"overfits", "gradients_flow", "all_layers_change", "batch_invariance",
+                                            "init_sane", "determinism", "cross_sample_independence", "finite",
+                                            "gradient_check", "unit_health"};
+    if (!t) return not_run(names[static_cast<int>(c)]);
+    switch (c) {
+        case standard_check::overfits: return overfits_on(*t, o);
+        case standard_check::gradients_flow: return gradients_flow_on(*t, o);
+        case standard_check::all_layers_change: return all_layers_change_on(*t, o);
+        case standard_check::batch_invariance: return batch_invariance_on(*t, o);
+        case standard_check::init_sane: return init_sane_on(*t, o);
+        case standard_check::determinism: return determinism_on(*t, o);
+        case standard_check::cross_sample_independence: return cross_sample_independence_on(*t, o);
+        case standard_check::finite: return finite_on(*t, o);
+        case standard_check::gradient_check: return gradient_check_on(*t, o);
+        case standard_check::unit_health: return unit_health_on(*t, o);
+    }
+    throw error("nnprobe: internal error: no such standard check");
+}
+
 verdict glue_run(function_ref<std::vector<verdict>(const probe_options&)> one, const probe_options& o) {
     const std::uint64_t n = environment_count("NNP_SEEDS");
     if (n == 0) return one(o).front();

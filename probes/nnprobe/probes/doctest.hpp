@@ -111,21 +111,19 @@ enum class standard_check {
     gradient_check,
     unit_health
 };
+// Check `c` on a pipeline's target, or "not run" without one (a pipeline that failed a static
+// check): one switch, compiled once (src/doctest_glue.cpp).
+verdict standard_check_on(standard_check c, probe_target<float>* target, const probe_options& o);
+// Check `c` on pipeline `p`: the one target the ten generated cases of a pipeline share.
 template <class P, class D>
 verdict run_standard_check(standard_check c, const P& p, const D& data, const probe_options& o) {
-    switch (c) {
-        case standard_check::overfits: return nnp::overfits(p, data, o);
-        case standard_check::gradients_flow: return nnp::gradients_flow(p, data, o);
-        case standard_check::all_layers_change: return nnp::all_layers_change(p, data, o);
-        case standard_check::batch_invariance: return nnp::batch_invariance(p, data, o);
-        case standard_check::init_sane: return nnp::init_sane(p, data, o);
-        case standard_check::determinism: return nnp::determinism(p, data, o);
-        case standard_check::cross_sample_independence: return nnp::cross_sample_independence(p, data, o);
-        case standard_check::finite: return nnp::finite(p, data, o);
-        case standard_check::gradient_check: return nnp::gradient_check(p, data, o);
-        case standard_check::unit_health: return nnp::unit_health(p, data, o);
+    if constexpr (is_pipeline<P>) {
+        const typename P::dataset_type& ds = data;  // converted once, alive for the whole check
+        pipeline_target<float, P> t(p, ds, o);
+        return standard_check_on(c, &t, o);
+    } else {
+        return standard_check_on(c, nullptr, o);
     }
-    throw error("nnprobe: internal error: no such standard check");
 }
 
 // One generated case: the check through blame_stage, run by glue_run. The check is a value, not
