@@ -10,26 +10,11 @@
 namespace nnp::detail {
 namespace {
 
-// Whether any of p[0, n) is infinite or NaN, from the bits: a value is not finite when its
-// exponent bits are all ones, and then adding the exponent's lowest bit to them carries into
-// the sign bit; or-ed over all values, one integer pass the vectoriser takes at any width
-// (exact, unlike a sum, which may overflow).
-template <class T>
-NNP_WIDE bool any_nonfinite(const T* __restrict p, std::size_t n) {
-    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    constexpr U exponent = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
-    constexpr U lowest = exponent & (~exponent + 1);
-    U carried = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        U b;
-        std::memcpy(&b, p + i, sizeof b);
-        carried |= (b & exponent) + lowest;
-    }
-    return (carried >> (8 * sizeof(U) - 1)) != 0;
-}
-
-// The same over several matrices at once (a node's outputs, each step): one call and one
-// reduction for the whole model, where the matrices are small.
+// Whether any value of the `count` matrices is infinite or NaN, from the bits: a value is not
+// finite when its exponent bits are all ones, and then adding the exponent's lowest bit to them
+// carries into the sign bit; or-ed over all values, one integer pass the vectoriser takes at any
+// width (exact, unlike a sum, which may overflow). Several matrices at once (a node's outputs,
+// each step): one call and one reduction for the whole model, where the matrices are small.
 template <class T>
 NNP_WIDE bool any_nonfinite(const matrix<T>* const* ms, std::size_t count) {
     using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
@@ -52,9 +37,10 @@ NNP_WIDE bool any_nonfinite(const matrix<T>* const* ms, std::size_t count) {
 
 template <class T>
 std::size_t count_nonfinite(const matrix<T>& m) {
+    const matrix<T>* one = &m;
+    if (!any_nonfinite(&one, 1)) return 0;
     const T* p = m.data();
     const std::size_t n = m.size();
-    if (!any_nonfinite(p, n)) return 0;
     std::size_t count = 0;
     for (std::size_t j = 0; j < n; ++j) count += !std::isfinite(p[j]);
     return count;
