@@ -346,9 +346,9 @@ constexpr auto digits_with_gain = input<64> | dense<64> | relu | named<"trunk"> 
 TEST_SUITE("probes") {
 
 TEST_CASE("bug: a user layer's backward gives a wrong input gradient: gradient_check names that layer") {
-    const auto iris_dx = pipeline(iris_data{}, iris_with_gain<true>, softmax_cross_entropy, adam{.lr = 1e-2})
+    const auto iris_dx = pipeline(iris_data{}, iris_with_gain<1>, softmax_cross_entropy, adam{.lr = 1e-2})
                              .transform(standardised);
-    const auto digits_dx = pipeline(digits_data{}, digits_with_gain<true>, softmax_cross_entropy, adam{.lr = 1e-2})
+    const auto digits_dx = pipeline(digits_data{}, digits_with_gain<1>, softmax_cross_entropy, adam{.lr = 1e-2})
                                .transform(standardised);
     for (std::uint64_t s = 1; s <= 3; ++s) {
         CAPTURE(s);
@@ -361,7 +361,7 @@ TEST_CASE("bug: a user layer's backward gives a wrong input gradient: gradient_c
     }
     // The whole-model check used to blame node 1, whose weight gradient the wrong dx corrupts:
     // checked alone, each node names the one whose backward is wrong.
-    auto m = make_model<double>(iris_with_gain<true>, seed{3});
+    auto m = make_model<double>(iris_with_gain<1>, seed{3});
     matrix<double> x = matrix<double>({6, 4}, 0.0);
     rng gen(5);
     for (auto& v : x) v = gen.normal();
@@ -378,7 +378,7 @@ TEST_CASE("gradient_check warms up in the checks' scalar type and compares in do
     // the comparisons run on a copy of its network in double holding its weights; in double
     // the run's own network is compared. Both pass the healthy pipeline and name the same node
     // of the broken one.
-    const auto iris_dx = pipeline(iris_data{}, iris_with_gain<true>, softmax_cross_entropy, adam{.lr = 1e-2})
+    const auto iris_dx = pipeline(iris_data{}, iris_with_gain<1>, softmax_cross_entropy, adam{.lr = 1e-2})
                              .transform(standardised);
     for (std::uint64_t s = 1; s <= 3; ++s) {
         CAPTURE(s);
@@ -419,9 +419,9 @@ TEST_CASE("bug: an input gradient that forgets the gain, right only at the initi
 }
 
 TEST_CASE("bug: a user layer's backward gives a wrong parameter gradient: gradient_check names that layer") {
-    const auto iris_dg = pipeline(iris_data{}, iris_with_gain<false>, softmax_cross_entropy, adam{.lr = 1e-2})
+    const auto iris_dg = pipeline(iris_data{}, iris_with_gain<0>, softmax_cross_entropy, adam{.lr = 1e-2})
                              .transform(standardised);
-    const auto digits_dg = pipeline(digits_data{}, digits_with_gain<false>, softmax_cross_entropy, adam{.lr = 1e-2})
+    const auto digits_dg = pipeline(digits_data{}, digits_with_gain<0>, softmax_cross_entropy, adam{.lr = 1e-2})
                                .transform(standardised);
     expect_red([&] { return gradient_check(iris_dg, iris()); }, "gradient_check",
                {"node 3 gain_wrong_dgain: wrong gradient for gain ", "a parameter gradient"});
