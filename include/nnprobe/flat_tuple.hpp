@@ -51,12 +51,12 @@ constexpr const T& get(const tuple_slot<I, T>& s) {
 //   detail::chain<detail::chain<detail::chain_end, int>, float> c{{{}, 1}, 2.5f};
 //   c.last == 2.5f;  c.prev.last == 1;  decltype(c)::size == 2
 struct chain_end {
-    static constexpr std::size_t size = 0;
+    enum : std::size_t { size = 0 };
 };
 template <class Prev, class T>
 struct chain_link {
     struct type {
-        static constexpr std::size_t size = Prev::size + 1;
+        enum : std::size_t { size = Prev::size + 1 };
         using prev_type = Prev;
         using first_type = typename Prev::first_type;
         using last_type = T;
@@ -67,7 +67,7 @@ struct chain_link {
 template <class T>
 struct chain_link<chain_end, T> {
     struct type {
-        static constexpr std::size_t size = 1;
+        enum : std::size_t { size = 1 };
         using prev_type = chain_end;
         using first_type = T;
         using last_type = T;

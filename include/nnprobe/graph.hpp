@@ -63,8 +63,7 @@ struct graph {
 // graph: size, cursor, and node I through detail::node_at.
 template <std::size_t Cursor, class Nodes>
 struct graph_expr {
-    static constexpr std::size_t size = Nodes::size;
-    static constexpr std::size_t cursor = Cursor;
+    enum : std::size_t { size = Nodes::size, cursor = Cursor };
     Nodes nodes;
 };
 
@@ -420,6 +419,15 @@ struct chain_node<Nodes, I, false> {
 template <class Nodes, std::size_t I>
 using chain_shape = typename chain_node<Nodes, I>::type::shape_type;
 
+// What `|` reads of the chain is worked out by class templates whose results are enumerators:
+// g++ gives every function it instantiates and every static data member it reads a mangled
+// name (for the symbol table), even when only constant evaluation uses them, and one that
+// names the chain spells all its nodes. Naming a few such symbols per `|`, each as long as
+// the graph so far, cost g++ O(N^3): at 200 nodes, half of the graph declaration's compile
+// time. A class, and an enumerator, that no emitted symbol names is never named.
+struct no_node {
+    enum : std::size_t { value = npos };
+};
 // The index of the node named Name, or npos. Four links a step: the template nesting stays a
 // quarter of the graph's depth. Each (name, link) pair is worked out once: add<"x"> reuses
 // what named<"x"> found.
@@ -429,24 +437,24 @@ struct index_named {
     using C = typename Nodes::prev_type::last_type;
     using B = typename Nodes::prev_type::prev_type::last_type;
     using A = typename Nodes::prev_type::prev_type::prev_type::last_type;
-    static constexpr std::size_t value =
-        D::name.view() == Name.view()   ? Size - 1
+    enum : std::size_t {
+        value = D::name.view() == Name.view() ? Size - 1
         : C::name.view() == Name.view() ? Size - 2
         : B::name.view() == Name.view() ? Size - 3
         : A::name.view() == Name.view()
             ? Size - 4
-            : index_named<Name, typename Nodes::prev_type::prev_type::prev_type::prev_type>::value;
+            : index_named<Name, typename Nodes::prev_type::prev_type::prev_type::prev_type>::value
+    };
 };
 template <fixed_string Name, class Nodes>
-struct index_named<Name, Nodes, 0> {
-    static constexpr std::size_t value = npos;
-};
+struct index_named<Name, Nodes, 0> : no_node {};
 // Below four links, one link a step.
 template <fixed_string Name, class Nodes, std::size_t Size>
 struct index_named_last {
-    static constexpr std::size_t value = Nodes::last_type::name.view() == Name.view()
-                                             ? Size - 1
-                                             : index_named<Name, typename Nodes::prev_type>::value;
+    enum : std::size_t {
+        value = Nodes::last_type::name.view() == Name.view() ? Size - 1
+                                                             : index_named<Name, typename Nodes::prev_type>::value
+    };
 };
 template <fixed_string Name, class Nodes>
 struct index_named<Name, Nodes, 1> : index_named_last<Name, Nodes, 1> {};
@@ -455,21 +463,29 @@ struct index_named<Name, Nodes, 2> : index_named_last<Name, Nodes, 2> {};
 template <fixed_string Name, class Nodes>
 struct index_named<Name, Nodes, 3> : index_named_last<Name, Nodes, 3> {};
 template <fixed_string Name, class Nodes>
-constexpr std::size_t find_node() {
-    if constexpr (Name.empty()) return npos;
-    else return index_named<Name, Nodes>::value;
-}
+struct node_named : std::conditional_t<Name.empty(), no_node, index_named<Name, Nodes>> {};
 
 // C2's walk (mixing_node_behind above) over the chain's types: it visits the nodes it
-// passes, not the graph (usually one node: the cursor is a nonlinearity).
-template <class Nodes, std::size_t I>
-constexpr std::size_t mixing_node_behind() {
-    constexpr node_facts f = facts_of<typename chain_node<Nodes, I>::type>;
-    if constexpr (f.ack) return npos;
-    else if constexpr (f.lin == linearity_class::affine_mixing) return I;
-    else if constexpr (f.lin == linearity_class::nonlinear || f.input_count != 1) return npos;
-    else return mixing_node_behind<Nodes, f.first_input>();
-}
+// passes, not the graph (usually one node: the cursor is a nonlinearity). Step: 0 stop
+// (npos), 1 found (I), 2 go on to the node's input.
+template <class Nodes, std::size_t I, int Step, std::size_t Next>
+struct mixing_step : no_node {};
+template <class Nodes, std::size_t I, std::size_t Next>
+struct mixing_step<Nodes, I, 1, Next> {
+    enum : std::size_t { value = I };
+};
+template <class Nodes, std::size_t I, std::size_t Next>
+struct mixing_step<Nodes, I, 2, Next>;
+template <class Nodes, std::size_t I, const node_facts& F = facts_of<typename chain_node<Nodes, I>::type>>
+struct mixing_behind
+    : mixing_step<Nodes, I,
+                  F.ack                                                       ? 0
+                  : F.lin == linearity_class::affine_mixing                   ? 1
+                  : F.lin == linearity_class::nonlinear || F.input_count != 1 ? 0
+                                                                              : 2,
+                  F.first_input> {};
+template <class Nodes, std::size_t I, std::size_t Next>
+struct mixing_step<Nodes, I, 2, Next> : mixing_behind<Nodes, Next> {};
 
 // The functions that build a graph expression's value spell their return types: a function
 // template whose return type is deduced is instantiated where it is named, one whose type is
@@ -707,8 +723,8 @@ constexpr auto operator|(const graph_expr<C, Nodes>& g, const L& l) {
                       "length axis)");
         return invalid_graph{};
     } else if constexpr (L::linearity == linearity_class::affine_mixing &&
-                         detail::mixing_node_behind<Nodes, C>() != detail::npos) {
-        constexpr std::size_t prev = detail::mixing_node_behind<Nodes, C>();
+                         detail::mixing_behind<Nodes, C>::value != detail::npos) {
+        constexpr std::size_t prev = detail::mixing_behind<Nodes, C>::value;
         static_assert(
             detail::no_nonlinearity_between<
                 detail::node_ref<prev, typename detail::chain_node<Nodes, prev>::type::layer_type>,
@@ -723,7 +739,7 @@ constexpr auto operator|(const graph_expr<C, Nodes>& g, const L& l) {
 
 template <std::size_t C, class Nodes, fixed_string Name>
 constexpr auto operator|(const graph_expr<C, Nodes>& g, named_t<Name>) {
-    if constexpr (detail::find_node<Name, Nodes>() != detail::npos) {
+    if constexpr (detail::node_named<Name, Nodes>::value != detail::npos) {
         static_assert(detail::name_already_used<typename detail::spelled<Name>::type>::value,
                       "nnprobe: two nodes share this name: node names must be unique");
         return invalid_graph{};
@@ -734,7 +750,7 @@ constexpr auto operator|(const graph_expr<C, Nodes>& g, named_t<Name>) {
 
 template <std::size_t C, class Nodes, fixed_string Name>
 constexpr auto operator|(const graph_expr<C, Nodes>& g, from_t<Name>) {
-    constexpr std::size_t i = detail::find_node<Name, Nodes>();
+    constexpr std::size_t i = detail::node_named<Name, Nodes>::value;
     if constexpr (i == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: from<...> names no node: name it first with named<...>");
@@ -746,7 +762,7 @@ constexpr auto operator|(const graph_expr<C, Nodes>& g, from_t<Name>) {
 
 template <std::size_t C, class Nodes, fixed_string Name>
 constexpr auto operator|(const graph_expr<C, Nodes>& g, add_with_t<Name>) {
-    constexpr std::size_t other = detail::find_node<Name, Nodes>();
+    constexpr std::size_t other = detail::node_named<Name, Nodes>::value;
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: add<...> names no node: name it first with named<...>");
@@ -770,7 +786,7 @@ constexpr auto operator|(const graph_expr<C, Nodes>& g, add_with_t<Name>) {
 
 template <std::size_t C, class Nodes, fixed_string Name>
 constexpr auto operator|(const graph_expr<C, Nodes>& g, concat_with_t<Name>) {
-    constexpr std::size_t other = detail::find_node<Name, Nodes>();
+    constexpr std::size_t other = detail::node_named<Name, Nodes>::value;
     if constexpr (other == detail::npos) {
         static_assert(detail::no_node_named<typename detail::spelled<Name>::type>::value,
                       "nnprobe: concat<...> names no node: name it first with named<...>");
