@@ -12,7 +12,6 @@
 // is turned into a model (model.hpp).
 #include <array>
 #include <cstddef>
-#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -200,33 +199,13 @@ struct node_facts {
     bool ack;
     std::size_t input_count;
     std::size_t first_input;
-    std::string_view name;
 };
 // A variable per node type, shared by every graph that holds the node: a variable costs no
 // call to resolve.
 template <class N>
 inline constexpr node_facts facts_of{N::layer_type::linearity,
                                      acknowledges_linear<typename N::layer_type>(), N::input_count,
-                                     N::input_count ? N::inputs[0] : npos, N::name.view()};
-
-// The node named `name`, or npos.
-constexpr std::size_t find_node(std::span<const node_facts> nodes, std::string_view name) {
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-        if (!name.empty() && nodes[i].name == name) return i;
-    return npos;
-}
-
-// C2: walking back from node i through single-input elementwise-linear nodes, the
-// affine-mixing node reached (or npos when a nonlinearity, merge, input or opt-out
-// intervenes).
-constexpr std::size_t mixing_node_behind(std::span<const node_facts> nodes, std::size_t i) {
-    while (true) {
-        if (nodes[i].ack) return npos;
-        if (nodes[i].lin == linearity_class::affine_mixing) return i;
-        if (nodes[i].lin == linearity_class::nonlinear || nodes[i].input_count != 1) return npos;
-        i = nodes[i].first_input;
-    }
-}
+                                     N::input_count ? N::inputs[0] : npos};
 
 // Flat, constexpr views of a graph's structure: what the checks loop over (plain loops
 // over arrays compile far faster than type-level recursion). Only for whole graphs: `|`
@@ -275,15 +254,6 @@ struct structure<graph<C, N...>> {
         for (auto e : edges) ++c[e.from];
         return c;
     }();
-
-    static constexpr std::size_t index_of(std::string_view name) {
-        constexpr std::array<node_facts, size> facts{facts_of<N>...};
-        return find_node(facts, name);
-    }
-    static constexpr std::size_t mixing_node_behind(std::size_t i) {
-        constexpr std::array<node_facts, size> facts{facts_of<N>...};
-        return detail::mixing_node_behind(facts, i);
-    }
 
     // C5: the softmax/log_softmax node whose output reaches the output unchanged but for
     // elementwise-linear or shape-only nodes (dropout, flatten, a user's scale), or npos.
@@ -465,9 +435,10 @@ struct index_named<Name, Nodes, 3> : index_named_last<Name, Nodes, 3> {};
 template <fixed_string Name, class Nodes>
 struct node_named : std::conditional_t<Name.empty(), no_node, index_named<Name, Nodes>> {};
 
-// C2's walk (mixing_node_behind above) over the chain's types: it visits the nodes it
-// passes, not the graph (usually one node: the cursor is a nonlinearity). Step: 0 stop
-// (npos), 1 found (I), 2 go on to the node's input.
+// C2: walking back from node I through single-input elementwise-linear nodes, the
+// affine-mixing node reached (or npos when a nonlinearity, merge, input or opt-out
+// intervenes). It visits the chain's nodes it passes, not the graph (usually one node: the
+// cursor is a nonlinearity). Step: 0 stop (npos), 1 found (I), 2 go on to the node's input.
 template <class Nodes, std::size_t I, int Step, std::size_t Next>
 struct mixing_step : no_node {};
 template <class Nodes, std::size_t I, std::size_t Next>

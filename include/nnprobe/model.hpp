@@ -5,6 +5,7 @@
 //   auto m = nnp::make_model(net, nnp::seed{7});          // float
 //   auto d = nnp::make_model<double>(net, nnp::seed{7});  // the same graph in double
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
